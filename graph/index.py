@@ -1,0 +1,95 @@
+"""BM25 over passages with tantivy (English stemming): build into a folder, open, search."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from graph.model import Passage
+
+__all__ = ["BM25Index", "IndexHit", "build_bm25"]
+
+_WORD = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*", re.UNICODE)
+_TITLE_BOOST = 1.5
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_unsigned_field("pos", stored=True, fast=True, indexed=True)
+    sb.add_text_field("doc_id", stored=False, tokenizer_name="raw")
+    sb.add_text_field("title", stored=False, tokenizer_name="en_stem")
+    sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
+    return sb.build()
+
+
+def _title_field(p: Passage) -> str:
+    parts = [p.doc_title, *p.heading_path]
+    if p.label:
+        parts.append(p.label)
+    return " ".join(dict.fromkeys(x for x in parts if x))
+
+
+def build_bm25(
+    passages: Sequence[Passage],
+    folder: Path,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write a tantivy index of `passages` into `folder` (which must be new or empty)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(_schema(), path=str(folder))
+    writer = index.writer(heap_size=128_000_000, num_threads=1)
+    for pos, p in enumerate(passages):
+        doc = tantivy.Document()
+        doc.add_unsigned("pos", pos)
+        doc.add_text("doc_id", p.doc_id)
+        doc.add_text("title", _title_field(p))
+        doc.add_text("text", p.text)
+        writer.add_document(doc)
+        if progress and pos % 500 == 499:
+            progress(500)
+    writer.commit()
+    writer.wait_merging_threads()
+    if progress:
+        progress(len(passages) % 500)
+
+
+@dataclass(frozen=True)
+class IndexHit:
+    pos: int  # position of the passage in the stored passage list
+    score: float
+
+
+class BM25Index:
+    """A read-only handle on a built index; thread-safe for concurrent searches."""
+
+    def __init__(self, folder: Path) -> None:
+        self._index = tantivy.Index.open(str(folder))
+        self._index.reload()
+
+    @staticmethod
+    def terms(query: str) -> list[str]:
+        """The words of a free-text query, stripped of query-language syntax."""
+        return _WORD.findall(query.lower())
+
+    def search(self, query: str, limit: int, offset: int = 0, doc_id: str | None = None) -> list[IndexHit]:
+        words = self.terms(query)
+        if not words or limit <= 0:
+            return []
+        text = " ".join(words)
+        parsed, _errors = self._index.parse_query_lenient(
+            text, ["title", "text"], field_boosts={"title": _TITLE_BOOST}
+        )
+        if doc_id is not None:
+            only = tantivy.Query.term_query(self._index.schema, "doc_id", doc_id)
+            parsed = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, parsed), (tantivy.Occur.Must, only)]
+            )
+        searcher = self._index.searcher()
+        result = searcher.search(parsed, limit=limit, offset=offset, count=False)
+        return [
+            IndexHit(pos=int(searcher.doc(addr)["pos"][0]), score=float(score))
+            for score, addr in result.hits
+        ]

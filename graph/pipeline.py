@@ -1,0 +1,81 @@
+"""Files on disk -> passages -> references, containment, mentions -> a stored index."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.ingest import IngestError, ingest
+from graph.mentions import find_mentions
+from graph.resolver import resolve_references
+from graph.store import write_index
+from graph.structure import containment
+
+__all__ = ["BuildReport", "build_index"]
+
+# progress(stage, done, total, detail): total may be 0 when unknown
+Progress = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class BuildReport:
+    generation: Path
+    passages: int
+    documents: int
+    references: int
+    resolved: int
+    mentions: int
+    errors: list[IngestError]
+    files_seen: int
+    seconds: dict[str, float]
+
+
+def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None = None) -> BuildReport:
+    """Index `sources` (files or folders) into `folder`; the old index stays live until the swap."""
+    def report(stage: str, done: int, total: int, detail: str = "") -> None:
+        if progress:
+            progress(stage, done, total, detail)
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    result = ingest(list(sources), progress=lambda d, n, path: report("parse", d, n, path))
+    seconds["parse"] = time.perf_counter() - t
+    if not result.passages:
+        reasons = "; ".join(f"{e.path}: {e.reason}" for e in result.errors[:5])
+        raise ValueError(
+            f"nothing to index in {', '.join(map(str, sources))}"
+            + (f" ({reasons})" if reasons else "")
+            + ": give files or folders with .md, .txt, .html, .pdf or .jsonl documents"
+        )
+    passages = result.passages
+    report("link", 0, 3, "references")
+    t = time.perf_counter()
+    references = resolve_references(passages)
+    report("link", 1, 3, "containment")
+    contained = containment(passages)
+    report("link", 2, 3, "mentions")
+    mentions = find_mentions(passages)
+    report("link", 3, 3, "done")
+    seconds["link"] = time.perf_counter() - t
+    t = time.perf_counter()
+    meta = {
+        "sources": [str(Path(s).resolve()) for s in sources],
+        "passages": len(passages),
+        "documents": len({p.doc_id for p in passages}),
+        "errors": [f"{e.path}: {e.reason}" for e in result.errors],
+    }
+    done = 0
+
+    def bm25_progress(n: int) -> None:
+        nonlocal done
+        done += n
+        report("index", done, len(passages), "bm25")
+
+    gen = write_index(folder, passages, references, mentions, contained, meta, progress=bm25_progress)
+    seconds["write"] = time.perf_counter() - t
+    return BuildReport(
+        generation=gen, passages=len(passages), documents=meta["documents"],
+        references=len(references), resolved=sum(r.resolved for r in references),
+        mentions=len(mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
+    )
