@@ -1,0 +1,285 @@
+"""Extract citations ("Rule 9.2.1(b)", "section 113(1) of the FSMR", Markdown links) from text.
+
+Extraction knows nothing about the corpus: it finds the cited numbers, their kind and the
+document named as written. `graph.resolver` maps them to passages.
+"""
+from __future__ import annotations
+
+import re
+
+from graph.model import Citation
+
+__all__ = ["extract_citations", "normalize_label", "label_parts", "expand_range", "KIND_WORDS"]
+
+# invisible characters some documents put before numbers; replaced 1:1 so offsets hold
+_INVISIBLE = {ord(c): " " for c in "\u200e\u200f\u200b\u200c\u200d\ufeff\xa0\u2009\u202f"}
+
+# kind word (singular/plural/abbreviated) -> canonical kind
+KIND_WORDS: dict[str, str] = {
+    "rule": "rule", "rules": "rule", "r.": "rule",
+    "section": "section", "sections": "section", "s.": "section", "ss.": "section",
+    "sec.": "section", "subsection": "section", "subsections": "section", "§": "section", "§§": "section",
+    "article": "article", "articles": "article", "art.": "article", "arts.": "article",
+    "chapter": "chapter", "chapters": "chapter", "ch.": "chapter",
+    "part": "part", "parts": "part",
+    "paragraph": "paragraph", "paragraphs": "paragraph", "para": "paragraph", "para.": "paragraph",
+    "paras": "paragraph", "paras.": "paragraph", "subparagraph": "paragraph", "sub-paragraph": "paragraph",
+    "sub-paragraphs": "paragraph", "subparagraphs": "paragraph",
+    "regulation": "regulation", "regulations": "regulation", "reg.": "regulation",
+    "schedule": "schedule", "schedules": "schedule", "sch.": "schedule",
+    "appendix": "appendix", "appendices": "appendix", "app": "appendix", "app.": "appendix",
+    "annex": "annex", "annexes": "annex", "clause": "clause", "clauses": "clause",
+}
+CONTAINER_KINDS = frozenset({"part", "chapter", "schedule", "appendix", "annex"})
+
+_KIND_RE = (
+    r"(?:sub-?paragraphs?|subsections?|paragraphs?|paras?\.?|sections?|ss?\.|sec\.|§§?|rules?|r\.|"
+    r"articles?|arts?\.|chapters?|ch\.|parts?|regulations?|reg\.|schedules?|sch\.|"
+    r"appendix|appendices|app\.?|annex(?:es)?|clauses?)"
+)
+# a cited number: 113(1)(a), 2.4.2.(1), 3.6A.4, A4.6.14, 4.3.1 (13); roman numbers only after a kind
+_PAREN = r"\((?:[a-z]{1,4}|\d{1,3}[a-z]?|[A-Z])\)"
+_NUM = rf"(?:[A-Z]{{1,3}}\s?)?\d{{1,4}}[A-Za-z]{{0,2}}(?:\.\d{{1,4}}[A-Za-z]{{0,2}})*(?:\.?{_PAREN}|\s{_PAREN}(?=\s*(?:[,;.:)]|and\b|or\b|to\b|of\b|$)))*"
+_ROMAN = r"(?:[IVXLC]{1,6}|[ivxlc]{1,6})\b"
+_ITEM = rf"(?:{_NUM}|{_ROMAN})"
+_CONT = r"(?:\s*(?:,|;)?\s*(?:and/or|and|or|to|through|–|—|-|,)\s*|\s*,\s*)"
+_NAME_WORD = r"(?-i:[A-Z][\w'’&-]*)"
+_LINK_WORD = r"(?:of|and|for|on|in|the|to|&)"
+_NAME = rf"{_NAME_WORD}(?:\s+(?:{_LINK_WORD}\s+)*{_NAME_WORD}){{0,8}}(?:\s+(?:19|20)\d\d)?"
+_DOCTYPE = r"(?-i:Rules|Rulebook|Regulations|Regulation|Code|Manual|Module|Act|Law|Directive|Guidance)"
+_ACRO = r"(?:(?-i:[A-Z][A-Z0-9&]{1,9}\b)(?:\s+Rules?|\s+Rulebook|\s+Regulations?|\s+Module)?)"
+
+_KIND_CITE = re.compile(
+    rf"(?<![\w.])(?P<pre>(?P<predoc>{_ACRO}|(?:{_NAME_WORD}\s+){{1,6}}{_DOCTYPE})\s+)?"
+    rf"(?P<kind>{_KIND_RE})\s*(?P<items>{_ITEM}(?:{_CONT}(?:{_KIND_RE}\s*)?{_ITEM}|{_CONT}{_PAREN})*)"
+    rf"(?P<post>(?:\s*,)?\s+(?:of|in|under|to)\s+(?:the\s+)?(?P<postdoc>{_NAME}))?",
+    re.IGNORECASE,
+)
+# a document acronym then a bare number: "FEES 1.2.8", "FSMR 113(1)"
+_ACRO_CITE = re.compile(
+    rf"(?<![\w.])(?P<predoc>[A-Z][A-Z0-9&]{{1,9}})(?:\s+(?:Rules?|Rulebook|Regulations?))?\s+"
+    rf"(?P<items>\d{{1,3}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)+(?:\.?{_PAREN})*)(?![\d%])"
+)
+_SEE_CITE = re.compile(
+    rf"\b(?:see|cf\.?|refer to|compare)\s+(?:also\s+)?(?P<items>\d{{1,4}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)*(?:\.?{_PAREN})*"
+    rf"(?:{_CONT}\d{{1,4}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)*(?:\.?{_PAREN})*)*)",
+    re.IGNORECASE,
+)
+# bare multi-level numbers (x.y.z...) are citations in regulatory text unless they look like dates/versions
+_BARE_CITE = re.compile(
+    rf"(?<![\w.$€£¥/:-])(?P<items>\d{{1,3}}[A-Z]?(?:\.\d{{1,3}}[A-Z]?){{2,}}(?:\.?{_PAREN})*)(?![\w%]|\.\d)"
+)
+_DOC_ONLY = re.compile(
+    rf"\b(?:under|in|of|see|by|with|to)\s+the\s+(?P<doc>(?:{_NAME_WORD}\s+(?:{_LINK_WORD}\s+)*){{1,6}}"
+    rf"(?:Rulebook|Rules|Regulations|Code|Manual))\b(?!\s+(?:{_KIND_RE})?\s*\d)"
+)
+_MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]{0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_HTML_LINK = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<href>[^\"']+)[\"'][^>]*>(?P<text>.*?)</a>", re.I | re.S)
+_SPLIT_ITEMS = re.compile(rf"(?P<sep>{_CONT})(?:{_KIND_RE}\s*)?(?P<item>{_ITEM}|{_PAREN})", re.IGNORECASE)
+_FIRST_ITEM = re.compile(rf"{_ITEM}", re.IGNORECASE)
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:%|per\s?cent|percent|days?|months?|years?|weeks?|hours?|minutes?|million|billion|"
+    r"thousand|times|persons?|members?|USD|AED|US\$|\$)\b",
+    re.IGNORECASE,
+)
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|USD|AED|US\$|EUR|GBP|no\.|tel\.?|phone|fax|version|ver\.?|v)\s*$", re.I)
+_DATE_LIKE = re.compile(r"^(?:\d{1,2}\.\d{1,2}\.\d{4}|(?:19|20)\d\d\.\d{1,2}\.\d{1,2})$")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_RANGE_SEP = re.compile(r"^\s*(?:to|through|–|—|-)\s*$", re.I)
+
+# label normalisation: containers keep their word ("part 5"); "(1)" and ".(1)" become ".1"
+_CONTAINER_TOKEN = re.compile(
+    r"(?P<w>part|chapter|schedule|appendix|app|annex|section|article|title|division)\s*(?P<n>[0-9]+[a-z]?|[ivxlc]+\b|[a-z]\b)",
+    re.I,
+)
+_LEAD_KIND = re.compile(rf"^\s*(?:{_KIND_RE})\s+(?=[0-9A-Z(])", re.I)
+_PART_TOKEN = re.compile(r"[0-9]+[a-z]{0,2}|[a-z]+[0-9]*[a-z]?", re.I)
+_CONTAINER_ALIAS = {"appendix": "app", "sch": "schedule"}
+
+
+def label_parts(label: str) -> list[str]:
+    """Components of a label: "PART 5.12.3.4" -> ["part 5", "12", "3", "4"], "113(1)(a)" -> ["113", "1", "a"]."""
+    s = label.translate(_INVISIBLE).strip().lower()
+    s = s.replace("§", " ")
+    s = _LEAD_KIND.sub("", s) if not _CONTAINER_TOKEN.match(s) else s
+    parts: list[str] = []
+    pos = 0
+    for m in _CONTAINER_TOKEN.finditer(s):
+        parts.extend(t.lower() for t in _PART_TOKEN.findall(s[pos:m.start()]))
+        w = _CONTAINER_ALIAS.get(m.group("w").lower(), m.group("w").lower())
+        parts.append(f"{w} {m.group('n').lower()}")
+        pos = m.end()
+    parts.extend(t.lower() for t in _PART_TOKEN.findall(s[pos:]))
+    return parts
+
+
+def normalize_label(label: str | None) -> str:
+    """Canonical form: "2.4.2.(1)" == "2.4.2(1)" -> "2.4.2.1"; "PART 5.12.3.4" -> "part 5.12.3.4"."""
+    return ".".join(label_parts(label)) if label else ""
+
+
+def expand_range(a: str, b: str, limit: int = 30) -> list[str]:
+    """Items of the range a..b when both share a prefix and differ in a final number or letter."""
+    pa, pb = label_parts(a), label_parts(b)
+    if len(pa) != len(pb) or not pa or pa[:-1] != pb[:-1]:
+        return [a, b]
+    x, y = pa[-1], pb[-1]
+    if x.isdigit() and y.isdigit() and 0 < int(y) - int(x) <= limit:
+        vals = [str(i) for i in range(int(x), int(y) + 1)]
+    elif len(x) == len(y) == 1 and x.isalpha() and y.isalpha() and 0 < ord(y) - ord(x) <= limit:
+        vals = [chr(i) for i in range(ord(x), ord(y) + 1)]
+    else:
+        return [a, b]
+    return [a] + [".".join(pa[:-1] + [v]) for v in vals[1:-1]] + [b]
+
+
+def _is_quantity(text: str, start: int, end: int, item: str) -> bool:
+    if _QUANTITY_AFTER.match(text, end):
+        return True
+    if _CURRENCY_BEFORE.search(text[max(0, start - 8):start]):
+        return True
+    return bool(_DATE_LIKE.match(item) or _YEAR.match(item))
+
+
+def _split_items(items: str, base_start: int, text: str) -> list[str]:
+    """'9.2.1(b), 9.4.2(1)(b)' -> both; '94(a) to (d)' -> 94(a)..94(d); ranges expanded when small."""
+    m = _FIRST_ITEM.match(items)
+    if not m:
+        return []
+    out: list[str] = [m.group(0).strip()]
+    ends: list[int] = [m.end()]
+    range_next = False
+    pos = m.end()
+    for sm in _SPLIT_ITEMS.finditer(items, pos):
+        if sm.start() != pos:
+            break
+        item = sm.group("item").strip()
+        pos = sm.end()
+        if item.startswith("("):  # "(d)" continues the previous base number
+            prev = out[-1]
+            base = re.sub(rf"\s?{_PAREN}$", "", prev)
+            item = base + item
+        if _is_quantity(text, base_start + sm.start("item"), base_start + sm.end("item"), item):
+            break
+        if range_next or _RANGE_SEP.match(sm.group("sep")):
+            expanded = expand_range(out[-1], item)
+            out.extend(expanded[1:])
+        else:
+            out.append(item)
+        ends.append(sm.end())
+    return [re.sub(r"\s+", "", o) for o in out]
+
+
+def _clean_doc(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = re.sub(r"\s+", " ", name).strip(" ,.;")
+    return name or None
+
+
+_NOT_DOC = re.compile(
+    rf"^(?:{_KIND_RE}|this|these|that|those|such|which|its|his|her|their|our|a|an|any|each|every|"
+    rf"the|paragraph|above|below|ADGM Financial System|Court|Regulator)\b",
+    re.IGNORECASE,
+)
+
+
+def _doc_or_none(name: str | None) -> str | None:
+    name = _clean_doc(name)
+    if not name or _NOT_DOC.match(name):
+        return None
+    return name
+
+
+def extract_citations(text: str) -> list[Citation]:
+    """All citations in `text`, in order; overlapping matches keep the earliest, longest one."""
+    if not text:
+        return []
+    t = text.translate(_INVISIBLE)
+    found: list[Citation] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    def add(c: Citation) -> None:
+        found.append(c)
+        taken.append((c.start, c.end))
+
+    for m in _MD_LINK.finditer(t):
+        href = m.group("href")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//"):
+            continue  # external URL
+        path, _, frag = href.partition("#")
+        add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
+    for m in _HTML_LINK.finditer(t):
+        href = m.group("href")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//") or not free(m.start(), m.end()):
+            continue
+        path, _, frag = href.partition("#")
+        add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
+
+    for m in _KIND_CITE.finditer(t):
+        kw = m.group("kind").lower()
+        kind = KIND_WORDS.get(kw, KIND_WORDS.get(kw.rstrip("."), kw))
+        s_items = m.start("items")
+        first = _FIRST_ITEM.match(m.group("items"))
+        if first is None:
+            continue
+        first_item = first.group(0).strip()
+        roman = re.fullmatch(_ROMAN, first_item) is not None
+        if roman and kind not in CONTAINER_KINDS | {"section", "article"}:
+            continue
+        if roman and first_item.islower() and first_item not in {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}:
+            continue
+        if not roman and _is_quantity(t, s_items, s_items + first.end(), first_item):
+            continue
+        if kind in ("regulation", "rule", "section") and _YEAR.match(first_item):
+            continue  # "Regulations 2015" is a title, not a number
+        nums = _split_items(m.group("items"), s_items, t)
+        if not nums:
+            continue
+        end = m.end("items")
+        doc = None
+        if m.group("post") and m.group("postdoc"):
+            pd = m.group("postdoc")
+            container = _CONTAINER_TOKEN.fullmatch(pd.strip())
+            if container:  # "A4.6.14 of App 4": a container of the same document
+                nums = [f"{pd.strip()}.{n}" for n in nums]
+                end = m.end("post")
+            else:
+                doc = _doc_or_none(pd)
+                if doc:
+                    end = m.end("post")
+        start = m.start("kind")
+        if doc is None and m.group("pre"):
+            doc = _doc_or_none(m.group("predoc"))
+            if doc:
+                start = m.start("predoc")
+        if not free(start, end):
+            continue
+        add(Citation(t[start:end], start, end, nums, kind, doc, None))
+
+    for rx, kind in ((_ACRO_CITE, "rule"), (_SEE_CITE, None), (_BARE_CITE, None)):
+        for m in rx.finditer(t):
+            s_items = m.start("items")
+            if not free(m.start(), m.end()):
+                continue
+            nums = _split_items(m.group("items"), s_items, t)
+            nums = [n for n in nums if not _DATE_LIKE.match(n)]
+            if not nums or _is_quantity(t, s_items, m.end("items"), nums[0]):
+                continue
+            if rx is _SEE_CITE and len(label_parts(nums[0])) == 1 and _YEAR.match(nums[0]):
+                continue
+            doc = _doc_or_none(m.group("predoc")) if "predoc" in rx.groupindex else None
+            if rx is _ACRO_CITE and doc is None:
+                continue
+            start = m.start("predoc") if doc else s_items
+            add(Citation(t[start:m.end()], start, m.end(), nums, kind, doc, None))
+
+    for m in _DOC_ONLY.finditer(t):
+        if free(m.start("doc"), m.end("doc")) and _doc_or_none(m.group("doc")):
+            add(Citation(m.group("doc"), m.start("doc"), m.end("doc"), [], "document", m.group("doc"), None))
+
+    found.sort(key=lambda c: (c.start, c.end))
+    return found
