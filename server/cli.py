@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from graph.store import IndexNotFound
+from server.app import App
 from server.corpus import Corpus
 from server.errors import UsageError
 from server.progress import StageBars, track
@@ -110,13 +111,17 @@ def search_cmd(query: str, index_dir: str | None, k: int, document: str | None, 
 @click.option("--port", default=8765, show_default=True, type=int, help="HTTP only.")
 @click.option("--token", envvar="READTRAIL_TOKEN", default=None, help="Bearer token clients must send (HTTP).")
 @click.option("--insecure", is_flag=True, help="Allow a non-loopback --host without a token.")
-def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token: str | None, insecure: bool) -> None:
+@click.option("--reranker", envvar="READTRAIL_RERANKER", default=None, help="A trained reranker folder (default: the best zero-shot option).")
+@click.option("--model", envvar="READTRAIL_MODEL", default=None, help="A GGUF file for deep_search's agent (default: a packaged one).")
+def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token: str | None, insecure: bool,
+              reranker: str | None, model: str | None) -> None:
     """Run the MCP server over stdio (for desktop clients) or streamable HTTP."""
     from server.mcp_server import create_server
     from server.http_security import http_options
 
     corpus = open_corpus(index_dir)
-    server = create_server(lambda: corpus, token=token, host=host, port=port)
+    app = App(corpus=corpus, options={"reranker": reranker, "model": model})
+    server = create_server(lambda: app, token=token, host=host, port=port)
     if transport == "stdio":
         _err(connect_help(index_dir, corpus))
         server.run()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -11,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from server.app import App
 from server.corpus import Corpus
 from server.errors import UsageError
 from server.http_security import StaticTokenVerifier, auth_settings
@@ -19,7 +21,7 @@ from server.results import (
     DocumentList, FollowResult, NeighborsResult, OutlineResult, PassageView, SearchResult,
 )
 
-__all__ = ["create_server"]
+__all__ = ["create_server", "app_of", "TOOL_MODULES"]
 
 T = TypeVar("T")
 READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
@@ -38,18 +40,27 @@ def _call(fn: Callable[[], T]) -> T:
         raise ToolError(str(exc)) from exc
 
 
-def _corpus(ctx: Context) -> Corpus:
+def app_of(ctx: Context) -> App:
     return ctx.request_context.lifespan_context
 
 
-def create_server(load_corpus: Callable[[], Corpus], name: str = "readtrail", token: str | None = None,
+def _corpus(ctx: Context) -> Corpus:
+    return app_of(ctx).corpus
+
+
+# Modules that add tools of their own: each has `register(mcp: MCPServer) -> None`
+# and reaches the App through `app_of(ctx)`.
+TOOL_MODULES: list[str] = []
+
+
+def create_server(load_app: Callable[[], App], name: str = "readtrail", token: str | None = None,
                   host: str = "127.0.0.1", port: int = 8765) -> MCPServer:
-    """An MCPServer whose lifespan loads the corpus once (per process) with `load_corpus`.
+    """An MCPServer whose lifespan loads the App (corpus, options) once per process with `load_app`.
     With `token`, HTTP clients must send it as a bearer token."""
 
     @asynccontextmanager
-    async def lifespan(_server: MCPServer) -> AsyncIterator[Corpus]:
-        yield load_corpus()
+    async def lifespan(_server: MCPServer) -> AsyncIterator[App]:
+        yield load_app()
 
     auth: dict[str, Any] = {}
     if token:
@@ -133,6 +144,8 @@ def create_server(load_corpus: Callable[[], Corpus], name: str = "readtrail", to
     def research_question(question: str) -> str:
         return load_prompt("research_question").text.replace("{question}", question)
 
+    for module in TOOL_MODULES:
+        importlib.import_module(module).register(mcp)
     return mcp
 
 
