@@ -1,0 +1,72 @@
+"""Shared fixtures: a tiny hand-made index (no parsers involved) and the sample corpus index."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from graph.model import Mention, Passage, Reference
+from graph.store import write_index
+from server.corpus import Corpus
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("READTRAIL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def tiny_passages() -> list[Passage]:
+    def p(doc: str, title: str, ord_: int, label: str, text: str, path: list[str]) -> Passage:
+        return Passage(id=f"{doc}:{label}", doc_id=doc, doc_title=title, ord=ord_, text=text, label=label, heading_path=path)
+
+    return [
+        p("aml", "Anti Money Laundering Rules", 0, "1", "Introduction to the money laundering rules.", ["1 Introduction"]),
+        p("aml", "Anti Money Laundering Rules", 1, "1.1", "A Relevant Person must appoint a Money Laundering Reporting Officer. See Rule 2.1.", ["1 Introduction", "1.1 Appointment"]),
+        p("aml", "Anti Money Laundering Rules", 2, "2", "Reporting duties.", ["2 Reporting"]),
+        p("aml", "Anti Money Laundering Rules", 3, "2.1", "The officer must file a suspicious activity report within 5 days, as set out in Section 4 of the GEN Rules.", ["2 Reporting", "2.1 Reports"]),
+        p("gen", "General Rules", 0, "4", "Notifications to the Regulator must be made in writing.", ["4 Notifications"]),
+        p("gen", "General Rules", 1, "5", "Record keeping for six years.", ["5 Records"]),
+    ]
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    passages = tiny_passages()
+    refs = [
+        Reference(src="aml:1.1", text="Rule 2.1", targets=["aml:2.1"]),
+        Reference(src="aml:2.1", text="Section 4 of the GEN Rules", targets=["gen:4"]),
+        Reference(src="aml:2.1", text="Rule 99.9", targets=[]),
+    ]
+    mentions = [Mention(src="aml:2.1", dst="gen:4", term="GEN Rules")]
+    containment = [("aml:1", "aml:1.1"), ("aml:2", "aml:2.1")]
+    folder = tmp_path_factory.mktemp("tiny") / "index"
+    write_index(folder, passages, refs, mentions, containment, {"sources": ["tiny"]})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tiny_index: Path) -> Corpus:
+    return Corpus.open(tiny_index)
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample corpus, indexed through the real pipeline."""
+    from graph.pipeline import build_index
+    from server.settings import SAMPLE_CORPUS
+
+    folder = tmp_path_factory.mktemp("sample") / "index"
+    build_index([SAMPLE_CORPUS / "docs"], folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_corpus(sample_index: Path) -> Corpus:
+    return Corpus.open(sample_index)
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: this test needs the shared evaluation data beside the checkout")
+    return path
