@@ -41,6 +41,7 @@ _KIND_RE = (
 _PAREN = r"\((?:[a-z]{1,4}|\d{1,3}[a-z]?|[A-Z])\)"
 _NUM = rf"(?:[A-Z]{{1,3}}\s?)?\d{{1,4}}[A-Za-z]{{0,2}}(?:\.\d{{1,4}}[A-Za-z]{{0,2}})*(?:\.?{_PAREN}|\s{_PAREN}(?=\s*(?:[,;.:)]|and\b|or\b|to\b|of\b|$)))*"
 _ROMAN = r"(?:[IVXLC]{1,6}|[ivxlc]{1,6})\b"
+_ROMANS = frozenset("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split())
 _ITEM = rf"(?:{_NUM}|{_ROMAN})"
 _CONT = r"(?:\s*(?:,|;)?\s*(?:and/or|and|or|to|through|–|—|-|,)\s*|\s*,\s*)"
 _NAME_WORD = r"(?-i:[A-Z][\w'’&-]*)"
@@ -49,16 +50,20 @@ _NAME = rf"{_NAME_WORD}(?:\s+(?:{_LINK_WORD}\s+)*{_NAME_WORD}){{0,8}}(?:\s+(?:19
 _DOCTYPE = r"(?-i:Rules|Rulebook|Regulations|Regulation|Code|Manual|Module|Act|Law|Directive|Guidance)"
 _ACRO = r"(?:(?-i:[A-Z][A-Z0-9&]{1,9}\b)(?:\s+Rules?|\s+Rulebook|\s+Regulations?|\s+Module)?)"
 
+_PCONT = r"[ \t]*,?[ \t]*(?:and/or|and|or|to|through|–|—|-|,)[ \t]*"
+_CONTAINER_REF = r"(?:Schedule|Part|Chapter|Appendix|App\.?|Annex)\s*[0-9]{1,3}[A-Z]?"
 _KIND_CITE = re.compile(
     rf"(?<![\w.])(?P<pre>(?P<predoc>{_ACRO}|(?:{_NAME_WORD}\s+){{1,6}}{_DOCTYPE})\s+)?"
-    rf"(?P<kind>{_KIND_RE})\s*(?P<items>{_ITEM}(?:{_CONT}(?:{_KIND_RE}\s*)?{_ITEM}|{_CONT}{_PAREN})*)"
-    rf"(?P<post>(?:\s*,)?\s+(?:of|in|under|to)\s+(?:the\s+)?(?P<postdoc>{_NAME}))?",
+    rf"(?P<kind>{_KIND_RE})\s*(?P<items>{_ITEM}(?:{_CONT}(?:{_KIND_RE}\s*)?{_ITEM}|{_PCONT}{_PAREN})*)"
+    rf"(?P<post>\s+(?:of|in|under)\s+(?:the\s+)?(?:(?P<cont>{_CONTAINER_REF}(?:\s+(?:of|in)\s+(?:the\s+)?{_CONTAINER_REF})?)"
+    rf"(?:\s+(?:of|in|to)\s+(?:the\s+)?(?P<contdoc>{_NAME}))?|(?P<postdoc>{_NAME})))?",
     re.IGNORECASE,
 )
-# a document acronym then a bare number: "FEES 1.2.8", "FSMR 113(1)"
+# a document acronym then bare numbers: "FEES 1.2.8", "GEN 3.3.21-3.3.24", "GEN 6"
+_DOTNUM = rf"\d{{1,3}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)*(?:\.?{_PAREN})*"
 _ACRO_CITE = re.compile(
-    rf"(?<![\w.])(?P<predoc>[A-Z][A-Z0-9&]{{1,9}})(?:\s+(?:Rules?|Rulebook|Regulations?))?\s+"
-    rf"(?P<items>\d{{1,3}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)+(?:\.?{_PAREN})*)(?![\d%])"
+    rf"(?<![\w.])(?P<predoc>[A-Z][A-Z0-9&]{{1,9}})(?:[ \t]+(?:Rules?|Rulebook|Regulations?))?[ \t]+"
+    rf"(?P<items>{_DOTNUM}(?:{_CONT}{_DOTNUM})*)(?![\d%]|\.\d)"
 )
 _SEE_CITE = re.compile(
     rf"\b(?:see|cf\.?|refer to|compare)\s+(?:also\s+)?(?P<items>\d{{1,4}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)*(?:\.?{_PAREN})*"
@@ -75,7 +80,9 @@ _DOC_ONLY = re.compile(
 )
 _MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]{0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _HTML_LINK = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<href>[^\"']+)[\"'][^>]*>(?P<text>.*?)</a>", re.I | re.S)
-_SPLIT_ITEMS = re.compile(rf"(?P<sep>{_CONT})(?:{_KIND_RE}\s*)?(?P<item>{_ITEM}|{_PAREN})", re.IGNORECASE)
+_SPLIT_ITEMS = re.compile(
+    rf"(?P<sep>{_CONT})(?:(?P<kw>{_KIND_RE})\s*(?P<item>{_ITEM})|(?P<item2>{_NUM}))|(?P<psep>{_PCONT})(?P<pitem>{_PAREN})",
+    re.IGNORECASE)
 _FIRST_ITEM = re.compile(rf"{_ITEM}", re.IGNORECASE)
 _QUANTITY_AFTER = re.compile(
     r"\s*(?:%|per\s?cent|percent|days?|months?|years?|weeks?|hours?|minutes?|million|billion|"
@@ -141,33 +148,41 @@ def _is_quantity(text: str, start: int, end: int, item: str) -> bool:
     return bool(_DATE_LIKE.match(item) or _YEAR.match(item))
 
 
-def _split_items(items: str, base_start: int, text: str) -> list[str]:
-    """'9.2.1(b), 9.4.2(1)(b)' -> both; '94(a) to (d)' -> 94(a)..94(d); ranges expanded when small."""
+def _split_items(items: str, base_start: int, text: str) -> tuple[list[tuple[str | None, list[str]]], int]:
+    """Segments [(kind word or None, numbers)] and the consumed length.
+
+    '9.2.1(b), 9.4.2(1)(b)' -> both; '94(a) to (d)' -> 94(a)..94(d); small ranges are expanded;
+    'Rules 8.8.5 and Part 10' -> two segments, so a trailing 'of the X' can bind to the last only.
+    """
     m = _FIRST_ITEM.match(items)
     if not m:
-        return []
-    out: list[str] = [m.group(0).strip()]
-    ends: list[int] = [m.end()]
-    range_next = False
-    pos = m.end()
+        return [], 0
+    segs: list[tuple[str | None, list[str]]] = [(None, [m.group(0).strip()])]
+    pos = end = m.end()
     for sm in _SPLIT_ITEMS.finditer(items, pos):
         if sm.start() != pos:
             break
-        item = sm.group("item").strip()
-        pos = sm.end()
-        if item.startswith("("):  # "(d)" continues the previous base number
-            prev = out[-1]
-            base = re.sub(rf"\s?{_PAREN}$", "", prev)
-            item = base + item
-        if _is_quantity(text, base_start + sm.start("item"), base_start + sm.end("item"), item):
-            break
-        if range_next or _RANGE_SEP.match(sm.group("sep")):
-            expanded = expand_range(out[-1], item)
-            out.extend(expanded[1:])
+        cur = segs[-1][1]
+        if sm.group("pitem"):
+            if not cur[-1].endswith(")"):
+                break
+            item = re.sub(rf"\s?{_PAREN}$", "", cur[-1]) + sm.group("pitem")
+            sep, istart, iend = sm.group("psep"), sm.start("pitem"), sm.end("pitem")
         else:
-            out.append(item)
-        ends.append(sm.end())
-    return [re.sub(r"\s+", "", o) for o in out]
+            g = "item" if sm.group("item") else "item2"
+            item = sm.group(g).strip()
+            sep, istart, iend = sm.group("sep"), sm.start(g), sm.end(g)
+        if _is_quantity(text, base_start + istart, base_start + iend, item):
+            break
+        pos = sm.end()
+        if sm.group("kw"):
+            segs.append((sm.group("kw"), [item]))
+        elif _RANGE_SEP.match(sep):
+            cur.extend(expand_range(cur[-1], item)[1:])
+        else:
+            cur.append(item)
+        end = pos
+    return [(k, [re.sub(r"\s+", "", o) for o in nums]) for k, nums in segs], end
 
 
 def _clean_doc(name: str | None) -> str | None:
@@ -182,6 +197,34 @@ _NOT_DOC = re.compile(
     rf"the|paragraph|above|below|ADGM Financial System|Court|Regulator)\b",
     re.IGNORECASE,
 )
+
+
+def _doc_name(name: str | None) -> str | None:
+    """A trailing 'of X' names a document only when X is an acronym or ends in Rules/Regulations/Act..."""
+    name = _doc_or_none(name)
+    if not name:
+        return None
+    if re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", name.split()[0]) and len(name.split()) == 1:
+        return name
+    words = re.sub(r"\s+(?:19|20)\d\d$", "", name).split()
+    if len(words) >= 2 and re.fullmatch(_DOCTYPE, words[-1]):
+        return name
+    if re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", words[0]) and re.fullmatch(_DOCTYPE, words[-1]):
+        return name
+    return None
+
+
+_CAPS_WORD_BEFORE = re.compile(r"\b[A-Z]{2,}[ \t]*$")
+
+
+def _after_caps(text: str, start: int) -> bool:
+    """True inside an all-caps heading ("OTHER INFORMATION RELATING TO THE ISSUER 8.1")."""
+    return bool(_CAPS_WORD_BEFORE.search(text[max(0, start - 30):start]))
+
+
+def _kind(word: str) -> str:
+    w = word.lower()
+    return KIND_WORDS.get(w, KIND_WORDS.get(w.rstrip("."), w))
 
 
 def _doc_or_none(name: str | None) -> str | None:
@@ -220,62 +263,75 @@ def extract_citations(text: str) -> list[Citation]:
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
 
     for m in _KIND_CITE.finditer(t):
-        kw = m.group("kind").lower()
-        kind = KIND_WORDS.get(kw, KIND_WORDS.get(kw.rstrip("."), kw))
+        kind = _kind(m.group("kind"))
         s_items = m.start("items")
         first = _FIRST_ITEM.match(m.group("items"))
         if first is None:
             continue
         first_item = first.group(0).strip()
         roman = re.fullmatch(_ROMAN, first_item) is not None
-        if roman and kind not in CONTAINER_KINDS | {"section", "article"}:
-            continue
-        if roman and first_item.islower() and first_item not in {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}:
+        if roman and (kind not in CONTAINER_KINDS | {"section", "article"} or first_item.lower() not in _ROMANS):
             continue
         if not roman and _is_quantity(t, s_items, s_items + first.end(), first_item):
             continue
         if kind in ("regulation", "rule", "section") and _YEAR.match(first_item):
             continue  # "Regulations 2015" is a title, not a number
-        nums = _split_items(m.group("items"), s_items, t)
-        if not nums:
+        segs, used = _split_items(m.group("items"), s_items, t)
+        if not segs:
             continue
-        end = m.end("items")
-        doc = None
-        if m.group("post") and m.group("postdoc"):
-            pd = m.group("postdoc")
-            container = _CONTAINER_TOKEN.fullmatch(pd.strip())
-            if container:  # "A4.6.14 of App 4": a container of the same document
-                nums = [f"{pd.strip()}.{n}" for n in nums]
-                end = m.end("post")
+        start, end = m.start("kind"), s_items + used
+        predoc = _doc_or_none(m.group("predoc")) if m.group("pre") and not _after_caps(t, m.start()) else None
+        if predoc:
+            start = m.start("predoc")
+        postdoc, cont = None, None
+        if m.group("post") and used == len(m.group("items")):
+            if m.group("cont"):  # "A4.6.14 of App 4", "Part 3 of Schedule 1 of the FSMR"
+                chain = re.split(r"\s+(?:of|in)\s+(?:the\s+)?", m.group("cont"), flags=re.I)
+                cont = ".".join(re.sub(r"\s+", " ", c) for c in reversed(chain))
+                postdoc = _doc_name(m.group("contdoc"))
+                end = m.end("contdoc") if postdoc else m.end("cont")
             else:
-                doc = _doc_or_none(pd)
-                if doc:
+                postdoc = _doc_name(m.group("postdoc"))
+                if postdoc:
                     end = m.end("post")
-        start = m.start("kind")
-        if doc is None and m.group("pre"):
-            doc = _doc_or_none(m.group("predoc"))
-            if doc:
-                start = m.start("predoc")
         if not free(start, end):
             continue
-        add(Citation(t[start:end], start, end, nums, kind, doc, None))
+        if cont:
+            last_kw, last_nums = segs[-1]
+            ck = _kind(last_kw or m.group("kind"))
+            pre = f"{cont}.{ck} " if ck in CONTAINER_KINDS else f"{cont}."
+            segs[-1] = (last_kw, [pre + n for n in last_nums])
+        if postdoc and len(segs) > 1:  # "Rules 8.8.5 and Part 10 of the FSMR": the name binds to the last kind
+            head = [n for _, nums in segs[:-1] for n in nums]
+            add(Citation(t[start:end], start, end, head, kind, predoc, None))
+            add(Citation(t[start:end], start, end, segs[-1][1], _kind(segs[-1][0] or m.group("kind")), postdoc, None))
+        elif predoc and len({_kind(k) for k, _ in segs[1:] if k} - {kind}) > 0:
+            # "COBS Rule 17.2.2 and paragraph 25": the leading name binds to its own kind only
+            same = [n for k, ns in segs if k is None or _kind(k) == kind for n in ns]
+            other = [(k, ns) for k, ns in segs if k is not None and _kind(k) != kind]
+            add(Citation(t[start:end], start, end, same, kind, predoc, None))
+            for k, ns in other:
+                add(Citation(t[start:end], start, end, ns, _kind(k), postdoc, None))
+        else:
+            nums = [n for _, nums in segs for n in nums]
+            add(Citation(t[start:end], start, end, nums, kind, postdoc or predoc, None))
 
     for rx, kind in ((_ACRO_CITE, "rule"), (_SEE_CITE, None), (_BARE_CITE, None)):
         for m in rx.finditer(t):
             s_items = m.start("items")
             if not free(m.start(), m.end()):
                 continue
-            nums = _split_items(m.group("items"), s_items, t)
-            nums = [n for n in nums if not _DATE_LIKE.match(n)]
+            segs, used = _split_items(m.group("items"), s_items, t)
+            nums = [n for _, ns in segs for n in ns if not _DATE_LIKE.match(n)]
             if not nums or _is_quantity(t, s_items, m.end("items"), nums[0]):
                 continue
             if rx is _SEE_CITE and len(label_parts(nums[0])) == 1 and _YEAR.match(nums[0]):
                 continue
-            doc = _doc_or_none(m.group("predoc")) if "predoc" in rx.groupindex else None
+            doc = _doc_or_none(m.group("predoc")) if "predoc" in rx.groupindex and not _after_caps(t, m.start()) else None
             if rx is _ACRO_CITE and doc is None:
                 continue
-            start = m.start("predoc") if doc else s_items
-            add(Citation(t[start:m.end()], start, m.end(), nums, kind, doc, None))
+            start, end = (m.start("predoc") if doc else s_items), s_items + used
+            add(Citation(t[start:end], start, end, nums, kind, doc, None))
 
     for m in _DOC_ONLY.finditer(t):
         if free(m.start("doc"), m.end("doc")) and _doc_or_none(m.group("doc")):

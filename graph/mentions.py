@@ -1,0 +1,183 @@
+"""Mentions: a passage names another document (title/alias), a defined glossary term, or an entity title.
+
+One token-trie pass over every passage. Precision first: names must be capitalised (acronyms exact),
+single common words are never names, terms found in too many passages are dropped, mentions of the
+passage's own document are skipped, and each passage keeps at most `max_per_passage` mentions.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph.model import Mention, Passage
+from graph.resolver import ReferenceResolver
+
+__all__ = ["find_mentions", "glossary_terms"]
+
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
+_STOP = frozenset({"of", "and", "for", "on", "in", "the", "to", "a", "an", "by", "with", "at", "de", "la", "von", "&"})
+_GLOSS_HEAD = re.compile(r"\b(?:definitions?|defined terms|glossary|interpretation|meaning of terms)\b", re.I)
+_TAB_TERM = re.compile(r"^(?P<t>[A-Z][^\t\n]{1,80})\t+\s*(?:Means|means|Has|has|Refers|refers|Is|is|In relation)\b", re.M)
+_QUOTE_TERM = re.compile(r"[“\"](?P<t>[A-Z][^”\"\n]{1,80})[”\"]\s*(?:means|has the meaning|refers to|includes)\b")
+_DISAMBIG = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+@dataclass
+class _Term:
+    surface: str
+    tokens: tuple[str, ...]
+    dst: str
+    doc: str
+    exact: bool  # acronyms: the text must match case exactly
+
+
+def glossary_terms(passages: Sequence[Passage]) -> list[tuple[str, Passage]]:
+    """(term, defining passage) from definition passages: 'Term<TAB>Means ...' rows and '"Term" means'."""
+    out: list[tuple[str, Passage]] = []
+    for p in passages:
+        head = " ".join([p.label or "", *p.heading_path, p.text[:300]])
+        if not _GLOSS_HEAD.search(head) and "\t" not in p.text:
+            continue
+        for rx in (_TAB_TERM, _QUOTE_TERM):
+            for m in rx.finditer(p.text):
+                term = m.group("t").strip()
+                if rx is _TAB_TERM and not _GLOSS_HEAD.search(head):
+                    continue
+                out.append((term, p))
+    return out
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _title_like(label: str) -> bool:
+    """An entity title (HotpotQA style) rather than a structural number like '2.4.1' or 'Part 5'."""
+    if not re.search(r"[A-Za-z]{2}", label) or re.search(r"\d+\.\d", label):
+        return False
+    return not re.match(r"^(?:part|chapter|section|article|rule|schedule|app(?:endix)?|annex)\b", label, re.I)
+
+
+def find_mentions(
+    passages: Sequence[Passage],
+    resolver: ReferenceResolver | None = None,
+    *,
+    max_per_passage: int = 8,
+    max_df: float = 0.01,
+    min_df_cap: int = 30,
+) -> list[Mention]:
+    """Mentions from passages to document roots, glossary entries and entity-titled passages.
+
+    `resolver` supplies the learned document aliases (built here when omitted). A term found in
+    more than max(min_df_cap, max_df * len(passages)) passages is treated as too common.
+    """
+    if not passages:
+        return []
+    r = resolver or ReferenceResolver(passages)
+    toks = [_tokens(p.text) for p in passages]
+    lower_vocab: set[str] = set()
+    for ts in toks:
+        for i, (t, _, _) in enumerate(ts):
+            if t.islower() and i > 0:
+                lower_vocab.add(t)
+
+    terms: list[_Term] = []
+
+    def add(surface: str, dst: str, doc: str, exact: bool) -> None:
+        tk = tuple(t.lower() for t, _, _ in _tokens(surface))
+        sig = [t for t in tk if t not in _STOP]
+        if not sig or len(surface) < 3:
+            return
+        if len(sig) == 1 and not exact:
+            word = sig[0]
+            if word in lower_vocab or len(word) < 4 or word.isdigit():
+                return  # a single common or short word is not a name
+        terms.append(_Term(surface, tk, dst, doc, exact))
+
+    # 1. document aliases -> the document's first passage
+    roots = {d: pid for d, (_, pid) in r._root.items()}
+    for key, docs in r.aliases.items():
+        best = min(docs.values())
+        top = [d for d, pr in docs.items() if pr == best]
+        if len(top) != 1 or top[0] not in roots:
+            continue
+        words = key.split()
+        if len(words) == 1:
+            if 3 <= len(key) <= 10 and re.fullmatch(r"[a-z][a-z0-9&]+", key):
+                add(key.upper(), roots[top[0]], top[0], True)
+        elif sum(w not in _STOP for w in words) >= 2:
+            add(key, roots[top[0]], top[0], False)
+    # 2. glossary terms -> defining passage
+    for term, p in glossary_terms(passages):
+        exact = bool(re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", term))
+        add(term, p.id, p.doc_id, exact)
+    # 3. entity titles (pre-chunked records whose label is a title)
+    label_count: dict[str, int] = defaultdict(int)
+    for p in passages:
+        if p.label:
+            label_count[p.label.strip().lower()] += 1
+    for p in passages:
+        if p.label and _title_like(p.label) and label_count[p.label.strip().lower()] == 1:
+            name = _DISAMBIG.sub("", p.label.strip())
+            add(name, p.id, p.doc_id, bool(re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", name)))
+
+    # surface forms that point at more than one passage are ambiguous: dropped
+    by_tokens: dict[tuple[str, ...], list[_Term]] = defaultdict(list)
+    for t in terms:
+        by_tokens[t.tokens].append(t)
+    trie: dict = {}
+    for tk, ts in by_tokens.items():
+        if len({t.dst for t in ts}) != 1:
+            continue
+        node = trie
+        for w in tk:
+            node = node.setdefault(w, {})
+        node[None] = ts[0]
+
+    hits: list[list[_Term]] = []
+    df: dict[int, int] = defaultdict(int)
+    for p, ts in zip(passages, toks):
+        found: list[_Term] = []
+        seen: set[int] = set()
+        i, n = 0, len(ts)
+        while i < n:
+            node = trie.get(ts[i][0].lower())
+            j, best, best_j = i, None, i
+            while node is not None:
+                term = node.get(None)
+                if term is not None and _case_ok(term, ts[i:j + 1]):
+                    best, best_j = term, j
+                j += 1
+                node = node.get(ts[j][0].lower()) if j < n else None
+            if best is not None:
+                if id(best) not in seen:
+                    seen.add(id(best))
+                    found.append(best)
+                i = best_j + 1
+            else:
+                i += 1
+        for t in found:
+            df[id(t)] += 1
+        hits.append(found)
+
+    cap = max(min_df_cap, int(max_df * len(passages)))
+    out: list[Mention] = []
+    for p, found in zip(passages, hits):
+        kept: set[str] = set()
+        for t in found:
+            if df[id(t)] > cap or t.doc == p.doc_id or t.dst == p.id or t.dst in kept:
+                continue
+            kept.add(t.dst)
+            out.append(Mention(src=p.id, dst=t.dst, term=t.surface))
+            if len(kept) >= max_per_passage:
+                break
+    return out
+
+
+def _case_ok(term: _Term, toks: list[tuple[str, int, int]]) -> bool:
+    if term.exact:
+        return all(a == b.upper() or a == b for (a, _, _), b in zip(toks, term.surface.split())) and all(
+            t[0].isupper() or t[0].isdigit() for t, _, _ in toks)
+    return all(t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t, _, _ in toks)
