@@ -1,0 +1,51 @@
+"""Read-time traversal: `deep_search` walks the passage graph for one question, with or without a
+local LLM choosing the steps, and returns reranked evidence with a trace of every step."""
+from __future__ import annotations
+
+from server.corpus import Corpus
+from server.errors import UsageError
+from server.rerank.base import Reranker
+from server.traversal.agent import AgentOptions, agent
+from server.traversal.budget import Budget, OnStep
+from server.traversal.llm import ChatModel
+from server.traversal.result import DeepSearchResult, Evidence, TraceStep
+from server.traversal.walk import WalkOptions, walk
+
+__all__ = [
+    "deep_search", "check_arguments", "STRATEGY_NAMES", "LIMITS", "DEFAULTS",
+    "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions",
+]
+
+STRATEGY_NAMES = ("walk", "agent")
+LIMITS = {"max_steps": (1, 50), "max_seconds": (0.5, 120.0), "k": (1, 50), "question_chars": 2_000}
+DEFAULTS = {"walk": {"max_steps": 6, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
+
+
+def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: float, k: int) -> None:
+    """Raise UsageError with what to change when an argument is out of bounds."""
+    if not isinstance(question, str) or not question.strip():
+        raise UsageError("question is empty: ask a question in a sentence or a few words")
+    if len(question) > LIMITS["question_chars"]:
+        raise UsageError(f"question is {len(question)} characters; keep it under {LIMITS['question_chars']}")
+    if strategy not in STRATEGY_NAMES:
+        raise UsageError(f"unknown strategy {strategy!r}: use 'walk' (fast, no LLM) or 'agent' (a local LLM picks steps)")
+    for name, value in (("max_steps", max_steps), ("max_seconds", max_seconds), ("k", k)):
+        lo, hi = LIMITS[name]
+        if not lo <= value <= hi:
+            raise UsageError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str = "walk",
+                max_steps: int | None = None, max_seconds: float | None = None, k: int = 10,
+                model: ChatModel | None = None, on_step: OnStep | None = None,
+                walk_options: WalkOptions | None = None, agent_options: AgentOptions | None = None) -> DeepSearchResult:
+    """Run one strategy within a budget of steps and seconds. `agent` needs `model`."""
+    max_steps = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_steps"] if max_steps is None else max_steps
+    max_seconds = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_seconds"] if max_seconds is None else max_seconds
+    check_arguments(question, strategy, max_steps, max_seconds, k)
+    budget = Budget(max_steps=max_steps, max_seconds=float(max_seconds))
+    if strategy == "walk":
+        return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step)
+    if model is None:
+        raise UsageError("strategy 'agent' needs a GGUF model: pass --model PATH or set READTRAIL_MODEL")
+    return agent(corpus, reranker, question, budget, model, k, agent_options or AgentOptions(), on_step)

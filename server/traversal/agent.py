@@ -1,0 +1,196 @@
+"""`agent`: a local chat model chooses each step. It sees a short screen (question, notes, candidates
+as handles + label + one line, the references they cite) and answers under a JSON schema whose enums
+list only the handles on that screen; every answer is validated again before it acts."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.corpus import Corpus
+from server.prompts import load_prompt
+from server.rerank.base import Reranker
+from server.traversal.budget import Budget, OnStep
+from server.traversal.llm import ChatModel, Completion
+from server.traversal.pool import Pool, seed_pool
+from server.traversal.result import DeepSearchResult, TraceStep
+
+__all__ = ["AgentOptions", "Screen", "build_screen", "action_schema", "validate_action", "agent", "prompt_version"]
+
+ACTIONS = ("follow", "read", "search", "keep", "stop")
+READ_KINDS = ("next", "prev", "parent", "child")
+QUERY_MAX = 100
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    seeds: int = 20
+    screen_passages: int = 6
+    screen_references: int = 6
+    line_chars: int = 90
+    search_k: int = 10
+    hop_weight: float = 0.5
+    keep_bonus: float = 0.05  # kept passages rank a little higher than their reranker score alone
+    max_tokens: int = 64
+
+
+def prompt_version() -> str:
+    return f"agent_system@{load_prompt('agent_system').version},agent_screen@{load_prompt('agent_screen').version}"
+
+
+def _line(text: str, n: int) -> str:
+    one = re.sub(r"\s+", " ", text).strip()
+    return one if len(one) <= n else one[: n - 1].rstrip() + "…"
+
+
+@dataclass
+class Screen:
+    text: str
+    passages: dict[str, str]  # handle -> passage id
+    references: dict[str, tuple[str, str, list[str]]]  # handle -> (citing passage id, citing text, target ids)
+    schema: dict[str, Any] = field(default_factory=dict)
+
+
+def build_screen(pool: Pool, question: str, notes: list[str], step: int, max_steps: int, o: AgentOptions) -> Screen:
+    corpus = pool.corpus
+    shown = [p for p in pool.ranked(o.hop_weight, o.keep_bonus) if p not in pool.kept][: o.screen_passages]
+    passages = {f"P{i}": pid for i, pid in enumerate(shown, 1)}
+    p_lines = []
+    for h, pid in passages.items():
+        p = corpus.passage(pid)
+        label = " ".join(x for x in (p.doc_title[:30], p.label or "") if x)
+        done = " (read)" if pid in pool.expanded else ""
+        p_lines.append(f"{h} [{label}]{done}: {_line(p.text, o.line_chars)}")
+    references: dict[str, tuple[str, str, list[str]]] = {}
+    r_lines = []
+    for h, pid in passages.items():
+        for ref in corpus.references_of(pid):
+            targets = [t for t in ref.targets if t in corpus.by_id]
+            if not targets or all(t in pool.rerank for t in targets):
+                continue  # unresolved, or already among the candidates
+            if len(references) >= o.screen_references:
+                break
+            rh = f"R{len(references) + 1}"
+            references[rh] = (pid, ref.text, targets)
+            verb = "names" if ref.kind == "mention" else "cites"
+            r_lines.append(f"{rh}: {h} {verb} \"{_line(ref.text, 60)}\"")
+    kept = [f"kept: [{corpus.passage(p).label or p}] {_line(corpus.passage(p).text, 50)}" for p in pool.kept]
+    text = load_prompt("agent_screen").text.format(
+        question=question, notes="\n".join(kept + notes[-5:]) or "(none yet)",
+        passages="\n".join(p_lines) or "(none)", references="\n".join(r_lines) or "(none)",
+        step=step, max_steps=max_steps,
+    )
+    return Screen(text=text, passages=passages, references=references, schema=action_schema(passages, references))
+
+
+def action_schema(passages: dict[str, str], references: dict[str, Any]) -> dict[str, Any]:
+    """One alternative per action; handle enums list only what is on the screen."""
+    def obj(action: str, **props: Any) -> dict[str, Any]:
+        return {"type": "object", "properties": {"action": {"const": action}, **props}, "required": ["action", *props]}
+
+    alts = []
+    if references:
+        alts.append(obj("follow", reference={"enum": list(references)}))
+    if passages:
+        alts.append(obj("read", passage={"enum": list(passages)}))
+    alts.append(obj("search", query={"type": "string", "minLength": 2, "maxLength": QUERY_MAX}))
+    if passages:
+        alts.append(obj("keep", passage={"enum": list(passages)}))
+    alts.append(obj("stop"))
+    return {"anyOf": alts}
+
+
+def validate_action(raw: str, screen: Screen, pool: Pool) -> tuple[dict[str, Any] | None, str | None]:
+    """The parsed action, or None and why it is refused. The schema should make refusals rare; this
+    check is what actually guards the walk."""
+    try:
+        action = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON: {exc.msg}"
+    if not isinstance(action, dict) or action.get("action") not in ACTIONS:
+        return None, f"unknown action {str(action.get('action') if isinstance(action, dict) else action)[:40]!r}"
+    kind = action["action"]
+    expected = {"follow": {"reference"}, "read": {"passage"}, "keep": {"passage"}, "search": {"query"}, "stop": set()}[kind]
+    extra = set(action) - {"action"} - expected
+    if extra or not expected <= set(action):
+        return None, f"{kind} takes {sorted(expected) or 'no arguments'}, got {sorted(set(action) - {'action'})}"
+    if kind == "follow" and action["reference"] not in screen.references:
+        return None, f"reference {str(action['reference'])[:20]!r} is not on the screen"
+    if kind in ("read", "keep") and action["passage"] not in screen.passages:
+        return None, f"passage {str(action['passage'])[:20]!r} is not on the screen"
+    if kind == "keep" and screen.passages[action["passage"]] in pool.kept:
+        return None, "already kept"
+    if kind == "search":
+        q = action["query"]
+        if not isinstance(q, str) or not q.strip() or len(q) > QUERY_MAX:
+            return None, f"query must be 1-{QUERY_MAX} characters"
+        if not pool.corpus.stored.bm25.terms(q):
+            return None, "query has no searchable words"
+    return action, None
+
+
+def _execute(action: dict[str, Any], screen: Screen, pool: Pool, o: AgentOptions) -> tuple[list[str], dict[str, Any], str]:
+    kind = action["action"]
+    if kind == "follow":
+        src, text, targets = screen.references[action["reference"]]
+        added = pool.add(((t, "reference") for t in targets[:8]), src=src)
+        return added, {"reference": action["reference"], "from": src, "text": text}, f"followed \"{_line(text, 40)}\""
+    if kind == "read":
+        pid = screen.passages[action["passage"]]
+        added = pool.expand(pid, READ_KINDS)
+        return added, {"passage": action["passage"], "id": pid}, f"read around [{pool.corpus.passage(pid).label or pid}]"
+    if kind == "keep":
+        pid = screen.passages[action["passage"]]
+        pool.kept.append(pid)
+        return [], {"passage": action["passage"], "id": pid}, f"kept [{pool.corpus.passage(pid).label or pid}]"
+    if kind == "search":
+        added = pool.add_bm25(action["query"], o.search_k, via="search")
+        return added, {"query": action["query"]}, f"searched \"{_line(action['query'], 40)}\""
+    return [], {}, "stopped"
+
+
+def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, model: ChatModel, k: int = 10,
+          options: AgentOptions = AgentOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
+    o = options
+    pool = Pool(corpus, reranker, question)
+    system = load_prompt("agent_system").text
+    trace: list[TraceStep] = [seed_pool(pool, question, o.seeds, budget, on_step)]
+    notes: list[str] = []
+    step_ms: list[float] = []
+    stopped = budget.exhausted()
+    while stopped is None:
+        # Do not start a step that would likely end past the time budget.
+        if step_ms and budget.elapsed_ms() + sum(step_ms) / len(step_ms) > budget.max_seconds * 1000:
+            stopped = "max_seconds"
+            break
+        t = time.perf_counter()
+        budget.steps += 1
+        screen = build_screen(pool, question, notes, budget.steps, budget.max_steps, o)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": screen.text}]
+        done: Completion = model.complete(messages, screen.schema, max_tokens=o.max_tokens)
+        action, error = validate_action(done.text, screen, pool)
+        step = TraceStep(step=budget.steps, action="invalid", ms=0.0, llm_ms=round(done.ms, 2),
+                         prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens, raw=done.text[:300])
+        if action is None:
+            step.valid, step.error = False, error
+            notes.append(f"step {budget.steps}: refused ({error})")
+        else:
+            step.action = action["action"]
+            step.added, step.args, note = _execute(action, screen, pool, o)
+            notes.append(f"step {budget.steps}: {note}, +{len(step.added)} passages")
+        step.ms = round((time.perf_counter() - t) * 1000, 2)
+        step_ms.append(step.ms)
+        trace.append(step)
+        if on_step:
+            on_step(budget.steps, budget.max_steps, notes[-1])
+        if step.action == "stop":
+            stopped = "stop"
+            break
+        stopped = budget.exhausted()
+    return DeepSearchResult(
+        question=question, strategy="agent", model=model.name, reranker=getattr(reranker, "name", type(reranker).__name__),
+        prompt_version=prompt_version(), evidence=pool.evidence(k, o.hop_weight, o.keep_bonus), trace=trace,
+        steps=budget.steps, stopped=stopped or "max_steps", candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
+    )

@@ -1,0 +1,51 @@
+"""Typed results of deep_search: ranked evidence and a trace of every step."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Evidence", "TraceStep", "DeepSearchResult"]
+
+
+class Evidence(BaseModel):
+    id: str
+    document: str
+    label: str | None = None
+    score: float = Field(description="Final ranking score (reranker score, adjusted for how the passage was reached).")
+    rerank_score: float = Field(description="The reranker's score against the question.")
+    kept: bool = Field(default=False, description="The agent chose to keep it as evidence.")
+    via: str = Field(description="How it was reached: bm25, search, reference, mention, next, prev, parent, child.")
+    from_id: str | None = Field(default=None, description="The passage it was reached from, if any.")
+    text: str = Field(description="The passage text, trimmed to 300 characters.")
+
+
+class TraceStep(BaseModel):
+    step: int
+    action: str = Field(description="seed, expand, search, read, follow, keep, stop, invalid.")
+    args: dict[str, Any] = Field(default_factory=dict)
+    valid: bool = True
+    error: str | None = None
+    added: list[str] = Field(default_factory=list, description="Passage ids this step added to the candidates.")
+    ms: float = Field(description="Wall time of the step in milliseconds.")
+    llm_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    raw: str | None = Field(default=None, description="The model's raw output (agent only), trimmed.")
+
+
+class DeepSearchResult(BaseModel):
+    question: str
+    strategy: str
+    model: str | None = None
+    reranker: str
+    prompt_version: str | None = Field(default=None, description="Version of the prompt files used (agent).")
+    evidence: list[Evidence]
+    trace: list[TraceStep]
+    steps: int = Field(description="Steps taken after seeding (each counts against max_steps).")
+    stopped: str = Field(description="Why it ended: stop, max_steps, max_seconds, exhausted.")
+    candidates: int = Field(description="How many passages were scored.")
+    ms: float
+
+    def ranked_ids(self) -> list[str]:
+        return [e.id for e in self.evidence]

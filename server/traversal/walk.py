@@ -1,0 +1,47 @@
+"""`walk`: reranker-guided best-first expansion, no LLM. BM25 seeds are scored by the reranker; each
+step expands the best passage not yet expanded (its references, mentions, neighbours, sections)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from server.corpus import Corpus
+from server.rerank.base import Reranker
+from server.traversal.budget import Budget, OnStep
+from server.traversal.pool import Pool, seed_pool
+from server.traversal.result import DeepSearchResult, TraceStep
+
+__all__ = ["WalkOptions", "walk"]
+
+
+@dataclass(frozen=True)
+class WalkOptions:
+    seeds: int = 20  # BM25 candidates scored by the reranker before the first step
+    frontier: int = 10  # only passages ranked this high are worth expanding
+    hop_weight: float = 0.5  # see Pool.final_score
+
+
+def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
+         options: WalkOptions = WalkOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
+    pool = Pool(corpus, reranker, question)
+    trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
+    stopped = budget.exhausted()
+    while stopped is None:
+        ranked = pool.ranked(options.hop_weight)[: options.frontier]
+        best = next((p for p in ranked if p not in pool.expanded), None)
+        if best is None:
+            stopped = "exhausted"
+            break
+        t = time.perf_counter()
+        added = pool.expand(best)
+        budget.steps += 1
+        trace.append(TraceStep(step=budget.steps, action="expand", args={"id": best}, added=added,
+                               ms=round((time.perf_counter() - t) * 1000, 2)))
+        if on_step:
+            on_step(budget.steps, budget.max_steps, f"expanded {best}: +{len(added)}")
+        stopped = budget.exhausted()
+    return DeepSearchResult(
+        question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
+        evidence=pool.evidence(k, options.hop_weight), trace=trace, steps=budget.steps, stopped=stopped,
+        candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
+    )
