@@ -134,7 +134,7 @@ def find_mentions(
         node = trie
         for w in tk:
             node = node.setdefault(w, {})
-        node[None] = ts[0]
+        node[None] = min(ts, key=lambda t: (t.surface.islower(), not t.exact))
 
     hits: list[list[_Term]] = []
     df: dict[int, int] = defaultdict(int)

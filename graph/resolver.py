@@ -33,6 +33,7 @@ _PAREN_DEF = re.compile(r"\((?:the\s+)?[“\"‘']?(?P<abbr>[A-Z][A-Za-z0-9&]{1,
 _GLOSS_DEF = re.compile(
     r"^(?P<abbr>[A-Z][A-Z0-9&]{1,9})\s*(?:\t|:|\s[–-]\s)\s*(?:Means|means|Refers to|refers to|is)\s+(?:the\s+)?"
     r"(?P<long>[^.;,\n]{3,120})", re.M)
+_CLEAN_LONG = re.compile(r"^[A-Z][\w'’&,\- ]+$")
 _PARA_LABEL = re.compile(r"^\s*\(?\d{1,4}[a-z]?\)\s*$")
 _NOT_PARA_KINDS = frozenset({"rule", "section", "article", "chapter", "part", "regulation", "schedule", "appendix", "annex"})
 
@@ -45,9 +46,9 @@ def alias_key(name: str) -> str:
     words = s.split()
     while len(words) > 1 and words[-1] in _DOCTYPE:
         words.pop()
-    while len(words) > 1 and words[-1] in _STOP:
+    while len(words) > 1 and (words[-1] in _STOP or not re.search(r"\w", words[-1])):
         words.pop()
-    return " ".join(words)
+    return " ".join(words).strip(" -–")
 
 
 def acronym(name: str) -> str:
@@ -57,8 +58,8 @@ def acronym(name: str) -> str:
 
 def _clean_title(title: str) -> str:
     s = _EXT.sub("", title.strip()).replace("_", " ")
-    s = _VERSION.sub("", s)
     s = _BRACKETS.sub(" ", s)
+    s = _VERSION.sub("", s).split("(")[0]
     s = _DATE_TAIL.sub("", s)
     return re.sub(r"\s+", " ", s).strip(" -–.,")
 
@@ -183,7 +184,7 @@ class ReferenceResolver:
                 if len(sig) >= 3 and all(w[0].isupper() for w in sig):
                     ac = acronym(n)
                     self._add_alias(ac, d, 2)
-                    if sig[-1].lower() in _DOCTYPE:
+                    if sig[-1].lower() in _DOCTYPE and len(ac) > 3:
                         self._add_alias(ac[:-1], d, 2)
         defs: list[tuple[str, str]] = []
         for p in passages:
@@ -196,6 +197,7 @@ class ReferenceResolver:
             if "\t" in text or ":" in text:
                 for m in _GLOSS_DEF.finditer(text):
                     defs.append((m.group("abbr"), m.group("long").strip()))
+        defs = [(a, lf) for a, lf in defs if _CLEAN_LONG.match(lf)]
         for _ in range(2):  # a definition can link an abbreviation learned by another definition
             for abbr, long in defs:
                 ka, kl = alias_key(abbr), alias_key(long)
@@ -223,13 +225,13 @@ class ReferenceResolver:
             return None
         return None
 
-    def _lookup(self, doc: str, number: str, kind: str | None) -> tuple[str | None, int]:
-        """(passage id, label components matched): the exact label, else the nearest ancestor that
+    def _lookup(self, doc: str, number: str, kind: str | None) -> tuple[str | None, int, int]:
+        """(passage id, label components matched, key weight): the exact label, else the nearest ancestor that
         is a numbered container in that document (has labelled children), else (None, 0)."""
         idx = self._labels.get(doc)
         parts = label_parts(number)
         if not idx or not parts:
-            return None, 0
+            return None, 0, 0
         prefixes = self._prefixes[doc]
         tries: list[list[str]] = []
         if kind in CONTAINER_KINDS | {"section", "article"} and " " not in parts[0]:
@@ -239,23 +241,23 @@ class ReferenceResolver:
         if " " in parts[0] and len(parts) > 1 and (
                 parts[0].split()[0] in ("part", "chapter", "section", "article") or parts[0] not in idx):
             tries.append(parts[1:])
-        best: tuple[str | None, int] = (None, 0)
+        best: tuple[str | None, int, int] = (None, 0, 0)
         for cand in tries:
             for k in range(len(cand), 0, -1):
                 key = ".".join(cand[:k])
                 hits = idx.get(key)
                 if not hits:
                     continue
-                pid = min(hits)[3]
+                weight, _, _, pid = min(hits)
                 if pid in self._para and kind in _NOT_PARA_KINDS:
                     break  # "Chapter 11" is not numbered paragraph "11)"
                 depth = k - (len(cand) - len(parts))
                 if k == len(cand):
-                    return pid, len(parts)
+                    return pid, len(parts), weight
                 # a lone top-level number is a fallback only when it heads numbered children:
                 # "113(1)(a)" -> "113" yes, "Rule 11.2.1" -> paragraph "11)" no
                 if (depth >= 2 or key in prefixes) and depth > best[1]:
-                    best = (pid, depth)
+                    best = (pid, depth, weight)
                 break
         return best
 
@@ -276,6 +278,12 @@ class ReferenceResolver:
             hit = self._lookup(doc, key.replace("-", "."), None)[0]
         return [hit] if hit else []
 
+    def _scope(self, passage: Passage) -> str | None:
+        parts = label_parts(passage.label) if passage.label else []
+        if parts and " " in parts[0] and parts[0].split()[0] in ("schedule", "app", "annex"):
+            return parts[0]
+        return None
+
     def resolve(self, passage: Passage, citation: Citation, context_docs: Sequence[str] = ()) -> list[str]:
         """Target passage ids of `citation` made in `passage`; [] when it cannot be resolved.
 
@@ -294,13 +302,22 @@ class ReferenceResolver:
                 out = [self._root[doc][1]] if doc != passage.doc_id and doc in self._root else []
             else:
                 out = []
+                scope = self._scope(passage) if doc == passage.doc_id else None
                 for n in citation.numbers:
-                    t, depth = self._lookup(doc, n, citation.kind)
+                    t, depth = None, 0
+                    if scope and " " not in (label_parts(n) or [" "])[0]:
+                        # inside a schedule/appendix, "paragraph 64" means that schedule's paragraph 64
+                        t, depth, _ = self._lookup(doc, f"{scope}.{n}", None)
+                        depth = depth - 1 if depth == len(label_parts(n)) + 1 else 0
+                        t = t if depth else None
+                    if t is None:
+                        t, depth, _ = self._lookup(doc, n, citation.kind)
                     if not citation.document and depth < len(label_parts(n)):
+                        dotted = len(label_parts(n.split("(")[0])) or 1
                         for cd in context_docs:
                             if cd != doc:
-                                t2, d2 = self._lookup(cd, n, citation.kind)
-                                if d2 > depth:
+                                t2, d2, w2 = self._lookup(cd, n, citation.kind)
+                                if d2 > depth and d2 >= dotted and w2 < 10:
                                     t, depth = t2, d2
                     if t and t not in out:
                         out.append(t)
@@ -316,12 +333,14 @@ def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver 
     r = resolver or ReferenceResolver(passages)
     cites = [extract_citations(p.text) for p in passages]
     named: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[tuple[str, str], set[str | None]] = defaultdict(set)
     for p, cs in zip(passages, cites):
         for c in cs:
             if c.document and c.numbers:
                 d = r.document_for(c.document, p.doc_id)
                 if d and d != p.doc_id:
                     named[p.doc_id][d] += 1
+                    kinds[(p.doc_id, d)].add(c.kind)
     dominant: dict[str, str] = {}
     for d, cnt in named.items():
         (top, n), total = cnt.most_common(1)[0], sum(cnt.values())
@@ -337,6 +356,8 @@ def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver 
                     ctx = [d] + [x for x in ctx if x != d]
             if not c.numbers and c.kind == "document" and r.document_for(c.document or "", p.doc_id) == p.doc_id:
                 continue  # the passage names its own document
-            extra = ctx + ([dominant[p.doc_id]] if p.doc_id in dominant else [])
+            dom = dominant.get(p.doc_id)
+            # the cited kind must be one this document uses when naming its dominant document
+            extra = ctx + ([dom] if dom and c.kind in kinds[(p.doc_id, dom)] else [])
             out.append(Reference(src=p.id, text=c.text, targets=r.resolve(p, c, extra)))
     return out
