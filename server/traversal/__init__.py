@@ -13,7 +13,7 @@ from server.traversal.walk import WalkOptions, walk
 
 __all__ = [
     "deep_search", "check_arguments", "STRATEGY_NAMES", "LIMITS", "DEFAULTS",
-    "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions",
+    "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions", "OnStep", "Budget",
 ]
 
 STRATEGY_NAMES = ("walk", "agent")
