@@ -156,7 +156,9 @@ def connect_help(index_dir: str | None, corpus: Corpus) -> str:
 @click.option("--strategy", default="bm25", show_default=True, help="bm25 (more come from other modules).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the figures as flat JSON.")
 @click.option("--limit", type=int, default=None, help="Only the first N judged queries.")
-def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out: Path | None, limit: int | None) -> None:
+@click.option("--model", envvar="READTRAIL_MODEL", default=None, help="agent: a GGUF file or packaged name (see `readtrail models`).")
+def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out: Path | None, limit: int | None,
+             model: str | None) -> None:
     """Evaluate a strategy: nDCG@10, Recall@10/100, MRR@10, all-gold@10, latency p50/p95."""
     from server.evaluate import STRATEGIES, evaluate, load_qrels, load_queries
 
@@ -167,7 +169,7 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
         qs, qr = load_queries(queries), load_qrels(qrels)
         if limit:
             qs = dict(list((q, t) for q, t in qs.items() if q in qr)[:limit])
-        report = evaluate(corpus, qs, qr, STRATEGIES[strategy](), progress=lambda ids: track(ids, f"eval {strategy}"))
+        report = evaluate(corpus, qs, qr, STRATEGIES[strategy](model=model), progress=lambda ids: track(ids, f"eval {strategy}"))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_metrics(report.metrics, json_out)
@@ -195,3 +197,5 @@ def refs_eval_cmd(index_dir: str, gold: Path, json_out: Path | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_metrics(metrics, json_out)
+
+import server.cli_traversal  # noqa: E402,F401  (registers `models`, `deep-search`, the walk/agent strategies)
