@@ -157,10 +157,19 @@ def connect_help(index_dir: str | None, corpus: Corpus) -> str:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the figures as flat JSON.")
 @click.option("--limit", type=int, default=None, help="Only the first N judged queries.")
 @click.option("--model", envvar="READTRAIL_MODEL", default=None, help="agent: a GGUF file or packaged name (see `readtrail models`).")
+@click.option("--reranker", "rerankers", multiple=True, help="bm25+rerank: a reranker folder (repeat to compare; 'zero-shot' for MiniLM).")
+@click.option("--candidates", type=int, default=50, show_default=True, help="bm25+rerank: BM25 candidates to rerank.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="With several --reranker: quality-vs-latency PNG.")
+@click.option("--easy-out", type=click.Path(path_type=Path), default=None, help="bm25+rerank: write ids of queries every configuration gets fully right.")
 def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out: Path | None, limit: int | None,
-             model: str | None) -> None:
+             model: str | None, rerankers: tuple[str, ...], candidates: int, plot: Path | None, easy_out: Path | None) -> None:
     """Evaluate a strategy: nDCG@10, Recall@10/100, MRR@10, all-gold@10, latency p50/p95."""
     from server.evaluate import STRATEGIES, evaluate, load_qrels, load_queries
+
+    if rerankers or strategy == "bm25+rerank":  # compare reranker folders side by side (server/cli_rerank.py)
+        from server.cli_rerank import run_rerank_eval
+
+        return run_rerank_eval(index_dir, queries, qrels, limit, list(rerankers), candidates, json_out, plot, easy_out)
 
     if strategy not in STRATEGIES:
         raise click.UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(sorted(STRATEGIES))}")
@@ -199,3 +208,6 @@ def refs_eval_cmd(index_dir: str, gold: Path, json_out: Path | None) -> None:
     _print_metrics(metrics, json_out)
 
 import server.cli_traversal  # noqa: E402,F401  (registers `models`, `deep-search`, the walk/agent strategies)
+
+
+from server import cli_rerank  # noqa: E402,F401  (train-reranker, feedback, bm25+rerank)

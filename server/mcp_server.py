@@ -50,7 +50,7 @@ def _corpus(ctx: Context) -> Corpus:
 
 # Modules that add tools of their own: each has `register(mcp: MCPServer) -> None`
 # and reaches the App through `app_of(ctx)`.
-TOOL_MODULES: list[str] = ["server.tools_traversal"]
+TOOL_MODULES: list[str] = ["server.tools_traversal", "server.tools_rerank"]
 
 
 def create_server(load_app: Callable[[], App], name: str = "readtrail", token: str | None = None,

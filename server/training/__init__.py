@@ -1,0 +1,1 @@
+"""Training the reranker: pairs from labels, feedback and synthetic questions; mined negatives."""

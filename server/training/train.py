@@ -1,0 +1,239 @@
+"""`train_reranker`: examples -> negatives -> a sentence-transformers trainer -> a versioned model
+folder with a model card (base, data, hyperparameters, held-back metrics before and after)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from server.evaluate import evaluate
+from server.rerank import CARD, ZERO_SHOT, detect_kind
+from server.rerank.cache import model_key
+from server.rerank.embedding import EmbeddingReranker, minilm_path, passage_text
+from server.rerank.strategy import rerank_ids
+from server.settings import readtrail_home
+from server.training.negatives import graph_negatives, mine_negatives, random_negative
+from server.training.pairs import Example, Source, labelled_examples, positives_by_query, sample_by_weight, split_queries
+
+__all__ = ["TrainConfig", "train_reranker", "NEGATIVE_KINDS"]
+
+NEGATIVE_KINDS = ("random", "hard", "graph")
+
+
+@dataclass
+class TrainConfig:
+    out: Path
+    base: str | None = None  # None: the packaged MiniLM (embedding); a cross-encoder folder trains a cross-encoder
+    negatives: tuple[str, ...] = ("hard",)
+    per_query: int = 4  # labelled positives drawn per query
+    max_steps: int = 120
+    time_budget_s: float | None = None  # stop training after this many seconds
+    batch_size: int = 32
+    max_seq_length: int = 128
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    loss: str = "mnrl"  # "mnrl" or "cached-mnrl" (larger batches in bounded memory)
+    holdout: int = 50  # held-back queries per labelled source for before/after metrics (0: none)
+    eval_candidates: int = 30
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _log(msg: str) -> None:
+    print(f"train-reranker: {msg}", file=sys.stderr, flush=True)
+
+
+def _heldout(reranker, source: Source, qids: list[str], candidates: int) -> dict[str, float]:
+    qs = {q: source.queries[q] for q in qids}
+    strat = lambda c, question, depth: rerank_ids(c, reranker, question, candidates, depth)  # noqa: E731
+    m = evaluate(source.corpus, qs, source.qrels, strat, depth=candidates).metrics
+    return {"ndcg@10": m["ndcg@10"], "recall@10": m["recall@10"], "queries": m["queries"]}
+
+
+def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg: TrainConfig, model,
+                      rng: random.Random) -> tuple[list[list[str]], dict[str, int]]:
+    """One list of negative passage ids per example, in column order; counts by kind."""
+    counts = {"explicit": 0, "random": 0, "hard": 0, "graph": 0, "fallback_random": 0}
+    cols: list[list[str]] = [[] for _ in examples]
+    positives = {name: positives_by_query(s) for name, s in by_source.items()}
+    src_of = [e.extra_src for e in examples]  # type: ignore[attr-defined]
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(src_of):
+        groups.setdefault(s, []).append(i)
+    mined: dict[int, list[str]] = {}
+    if "hard" in cfg.negatives:
+        cache = str(readtrail_home() / "mining-cache" / model_key(cfg.base or minilm_path(), cfg.max_seq_length))
+        for name, idx in groups.items():
+            _log(f"mining hard negatives for {len(idx)} pairs of {name}")
+            got = mine_negatives([examples[i] for i in idx], by_source[name].corpus, positives[name], model,
+                                 cache_folder=cache)
+            for j, i in enumerate(idx):
+                mined[i] = got.get(j, [])
+    for i, e in enumerate(examples):
+        s = by_source[src_of[i]]
+        exclude = positives[src_of[i]].get(e.query, set()) | {e.positive}
+        chosen: list[str] = []
+        if e.negatives:
+            chosen.append(e.negatives[0])
+            counts["explicit"] += 1
+        for kind in cfg.negatives:
+            if kind == "random":
+                n = random_negative(s.corpus, exclude | set(chosen), rng)
+            elif kind == "hard":
+                n = next((x for x in mined.get(i, []) if x not in chosen), None)
+            else:
+                n = next(iter(graph_negatives(s.corpus, e.positive, exclude | set(chosen), rng, 1)), None)
+            if n is None:
+                n = random_negative(s.corpus, exclude | set(chosen), rng)
+                counts["fallback_random"] += 1
+            else:
+                counts[kind] += 1
+            if n is not None:
+                chosen.append(n)
+        cols[i] = chosen
+    return cols, counts
+
+
+def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict[str, list[Example]] | None = None
+                   ) -> Path:
+    """Train and write `cfg.out/<version>/`; returns that folder. `extra_examples` maps a source name
+    to feedback or synthetic examples over that source's corpus."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    unknown = set(cfg.negatives) - set(NEGATIVE_KINDS)
+    if unknown:
+        raise ValueError(f"unknown negative kind(s) {sorted(unknown)}: choose from {', '.join(NEGATIVE_KINDS)}")
+    rng = random.Random(cfg.seed)
+    base = cfg.base or minilm_path()
+    kind = detect_kind(Path(base)) if cfg.base else "embedding"
+    if kind == "fusion":
+        raise ValueError("--base must be an embedding or cross-encoder folder, not a fusion model")
+    by_source = {s.name: s for s in sources}
+    examples: list[Example] = []
+    held: dict[str, list[str]] = {}
+    data_counts: dict[str, int] = {}
+    for s in sources:
+        if s.qrels:
+            train_q, held[s.name] = split_queries(s, cfg.holdout, cfg.seed)
+            ex = labelled_examples(s, train_q, cfg.per_query, rng)
+            data_counts[f"labels:{s.name}"] = len(ex)
+            examples += ex
+    for name, ex in (extra_examples or {}).items():
+        for e in ex:
+            e.extra_src = name  # type: ignore[attr-defined]
+        for e in ex:
+            data_counts[f"{e.source}:{name}"] = data_counts.get(f"{e.source}:{name}", 0) + 1
+        examples += ex
+    for e in examples:
+        if not hasattr(e, "extra_src"):
+            e.extra_src = e.source.split(":", 1)[-1]  # type: ignore[attr-defined]
+    if not examples:
+        raise ValueError("no training pairs: give --queries/--qrels, --feedback with relevant verdicts, or --synthetic N")
+    budget_rows = cfg.max_steps * cfg.batch_size
+    examples = sample_by_weight(examples, budget_rows, rng)
+    _log(f"{len(examples)} training pairs from {data_counts}")
+
+    t_start = time.monotonic()
+    if kind == "cross-encoder":
+        from server.training.train_cross import train_cross_encoder
+
+        model, hyper, neg_counts, train_s, steps = train_cross_encoder(base, examples, by_source, cfg, rng,
+                                                                       _attach_negatives)
+        before_r = lambda: __import__("server.rerank.cross_encoder", fromlist=["x"]).CrossEncoderReranker(base)  # noqa: E731
+    else:
+        from server.training.train_embed import train_embedding
+
+        model, hyper, neg_counts, train_s, steps = train_embedding(base, examples, by_source, cfg, rng, _attach_negatives)
+        before_r = lambda: EmbeddingReranker(base, max_seq_length=cfg.max_seq_length)  # noqa: E731
+    version = datetime.now(timezone.utc).strftime("rr-%Y%m%d-%H%M%S")
+    folder = Path(cfg.out) / version
+    folder.mkdir(parents=True, exist_ok=False)
+    model.save_pretrained(str(folder)) if hasattr(model, "save_pretrained") else model.save(str(folder))
+
+    metrics: dict[str, dict] = {}
+    if any(held.values()):
+        before = before_r()
+        from server.rerank import load_reranker
+
+        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)
+        for name, qids in held.items():
+            if qids:
+                _log(f"held-back evaluation on {len(qids)} {name} queries (BM25 top {cfg.eval_candidates} reranked)")
+                metrics[name] = {"bm25": _heldout(_Bm25Order(), by_source[name], qids, cfg.eval_candidates),
+                                 "before": _heldout(before, by_source[name], qids, cfg.eval_candidates),
+                                 "after": _heldout(after, by_source[name], qids, cfg.eval_candidates)}
+    card = {
+        "kind": kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base": cfg.base or f"{ZERO_SHOT} ({base})", "data": data_counts, "negatives": neg_counts,
+        "hyperparameters": {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "extra")}, **hyper},
+        "steps": steps, "training_seconds": round(train_s, 1), "total_seconds": round(time.monotonic() - t_start, 1),
+        "heldout": {n: len(q) for n, q in held.items()}, "metrics": metrics,
+        "serving": {"max_seq_length": cfg.max_seq_length} if kind == "embedding" else {"max_length": cfg.max_seq_length},
+        **({"extra": cfg.extra} if cfg.extra else {}),
+    }
+    (folder / CARD).write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+    (folder / "README.md").write_text(_readme(card), encoding="utf-8")
+    latest = Path(cfg.out) / "LATEST"
+    latest.write_text(version + "\n", encoding="utf-8")
+    _log(f"wrote {folder} ({steps} steps, {train_s:.0f}s training)")
+    return folder
+
+
+class _Bm25Order:
+    name = "bm25"
+
+    def score(self, query, passages):
+        return [-i for i in range(len(passages))]
+
+
+def _readme(card: dict) -> str:
+    lines = [f"# readtrail reranker {card['version']}", "",
+             f"- kind: {card['kind']}", f"- base: {card['base']}", f"- created: {card['created']}",
+             f"- steps: {card['steps']} in {card['training_seconds']} s", f"- data: {card['data']}",
+             f"- negatives: {card['negatives']}", "", "## Held-back metrics (BM25 candidates reranked)", "",
+             "| source | ranking | nDCG@10 | Recall@10 | queries |", "|---|---|---|---|---|"]
+    for src, m in card["metrics"].items():
+        for stage, v in m.items():
+            lines.append(f"| {src} | {stage} | {v['ndcg@10']} | {v['recall@10']} | {v['queries']} |")
+    lines += ["", "## Hyperparameters", "", "```json", json.dumps(card["hyperparameters"], indent=2, default=str), "```",
+              "", "Serve it: `readtrail serve --reranker THIS_FOLDER`; compare: `readtrail eval --strategy bm25+rerank --reranker THIS_FOLDER`."]
+    return "\n".join(lines) + "\n"
+
+
+def resolve_model_folder(path: Path) -> Path:
+    """A training output root with a LATEST file points at its newest version."""
+    latest = path / "LATEST"
+    if not (path / CARD).is_file() and latest.is_file():
+        return path / latest.read_text(encoding="utf-8").strip()
+    return path
+
+
+def budget_callback(seconds: float | None):
+    from transformers import TrainerCallback
+
+    class Budget(TrainerCallback):
+        def __init__(self) -> None:
+            self.t0 = time.monotonic()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if seconds is not None and time.monotonic() - self.t0 > seconds:
+                _log(f"time budget of {seconds:.0f}s reached at step {state.global_step}: stopping")
+                control.should_training_stop = True
+            return control
+
+    return Budget()
+
+
+def scratch_dir() -> str:
+    return tempfile.mkdtemp(prefix="readtrail-train-")
+
+
+def texts_for(by_source: dict[str, Source], src: str, pid: str) -> str:
+    return passage_text(by_source[src].corpus.passage(pid))
+

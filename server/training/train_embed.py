@@ -1,0 +1,57 @@
+"""The embedding model's training step: SentenceTransformerTrainer with (Cached)MultipleNegativesRankingLoss,
+each batch drawn from one source (in-batch negatives from the same domain), no duplicate texts in a batch."""
+from __future__ import annotations
+
+import random
+import shutil
+import time
+
+from server.training.pairs import Example
+from server.training.train import TrainConfig, budget_callback, scratch_dir, texts_for
+
+__all__ = ["train_embedding"]
+
+
+def train_embedding(base: str, examples: list[Example], by_source: dict, cfg: TrainConfig, rng: random.Random,
+                    attach_negatives) -> tuple[object, dict, dict, float, int]:
+    from datasets import Dataset, DatasetDict
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.losses import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
+    from sentence_transformers.training_args import BatchSamplers, MultiDatasetBatchSamplers
+
+    model = SentenceTransformer(base, device="cpu", local_files_only=True)
+    model.max_seq_length = cfg.max_seq_length
+    negs, counts = attach_negatives(examples, by_source, cfg, model, rng) if cfg.negatives or any(
+        e.negatives for e in examples) else ([[] for _ in examples], {})
+    width = max((len(n) for n in negs), default=0)
+    per_src: dict[str, dict[str, list[str]]] = {}
+    for e, n in zip(examples, negs):
+        src = e.extra_src  # type: ignore[attr-defined]
+        cols = per_src.setdefault(src, {"anchor": [], "positive": [], **{f"negative_{k}": [] for k in range(width)}})
+        cols["anchor"].append(e.query)
+        cols["positive"].append(texts_for(by_source, src, e.positive))
+        for k in range(width):  # rows short of negatives repeat their last one (or a random passage)
+            pid = n[k] if k < len(n) else (n[-1] if n else by_source[src].corpus.passages[rng.randrange(len(by_source[src].corpus.passages))].id)
+            cols[f"negative_{k}"].append(texts_for(by_source, src, pid))
+    data = DatasetDict({s: Dataset.from_dict(c) for s, c in per_src.items()})
+    train_data = data[next(iter(data))] if len(data) == 1 else data
+    if cfg.loss == "cached-mnrl":
+        loss = CachedMultipleNegativesRankingLoss(model, mini_batch_size=16)
+    else:
+        loss = MultipleNegativesRankingLoss(model)
+    out_dir = scratch_dir()
+    args = SentenceTransformerTrainingArguments(
+        output_dir=out_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate, warmup_ratio=cfg.warmup_ratio, seed=cfg.seed, use_cpu=True,
+        batch_sampler=BatchSamplers.NO_DUPLICATES, multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
+        save_strategy="no", logging_steps=10, report_to="none", dataloader_num_workers=0,
+    )
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_data, loss=loss,
+                                         callbacks=[budget_callback(cfg.time_budget_s)])
+    t = time.monotonic()
+    trainer.train()
+    seconds = time.monotonic() - t
+    shutil.rmtree(out_dir, ignore_errors=True)
+    hyper = {"loss": type(loss).__name__, "negative_columns": width, "rows": len(examples),
+             "batch_sampler": "no_duplicates", "multi_dataset": "proportional"}
+    return model, hyper, counts, seconds, int(trainer.state.global_step)
