@@ -1,9 +1,10 @@
 """Sections -> passages, structure first.
 
 Each section is one passage unless its text is longer than `max_chars`; then it is
-split at paragraph boundaries, then sentences, then lines, then spaces, and a
-pathological run without any is cut hard; the pieces are packed greedily back up to
-`max_chars`, so tiny consecutive paragraphs share a passage.  No passage is longer
+cut into pieces of at most `max_chars`, each ending at the last paragraph break in
+reach, else the last sentence end, line break or space, and a pathological run
+without any is cut hard.  Pieces take as many whole paragraphs as fit, so tiny
+consecutive paragraphs share a passage.  No passage is longer
 than `max_chars` (pre-chunked sources excepted: their passages are kept as they are).
 
 A section with empty text is dropped, unless sections nested under it follow: then
@@ -21,63 +22,58 @@ from graph.model import ParsedDocument, Passage, Section
 
 __all__ = ["chunk", "split_text"]
 
-# (how to split, what joins the pieces again)
-_LEVELS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"[ \t]*\n(?:[ \t]*\n)+"), "\n\n"),  # paragraphs
-    (re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=\S)"), " "),  # sentences
-    (re.compile(r"\n"), "\n"),  # lines
-    (re.compile(r"[ \t\f\v]+"), " "),  # words
-]
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+")
+_NONSPACE = re.compile(r"\S")
 
 
-def _pieces(text: str, max_chars: int, level: int, out: list[tuple[str, str]], sep: str) -> None:
-    """Append (piece, separator before it) to `out`, every piece at most max_chars long."""
-    if len(text) <= max_chars:
-        if text.strip():
-            out.append((text, sep))
-        return
-    if level == len(_LEVELS):
-        for i in range(0, len(text), max_chars):
-            out.append((text[i:i + max_chars], sep if i == 0 else ""))
-        return
-    pattern, joiner = _LEVELS[level]
-    parts = pattern.split(text)
-    if len(parts) == 1:
-        _pieces(text, max_chars, level + 1, out, sep)
-        return
-    first = True
-    for part in parts:
-        part = part.strip()
-        if not part:
-            continue
-        _pieces(part, max_chars, level + 1, out, sep if first else joiner)
-        first = False
+def _last(pattern: re.Pattern[str], text: str, start: int, end: int) -> int:
+    """Where the last match of `pattern` in text[start:end] begins, or -1."""
+    pos = -1
+    for m in pattern.finditer(text, start, end):
+        pos = m.start()
+    return pos
+
+
+def _cut(text: str, start: int, end: int) -> int:
+    """Where the piece text[start:...] of at most end-start characters should end: at the last
+    paragraph break in reach, else sentence end, else line break, else space, else `end`."""
+    for find in (
+        lambda: _last(_PARAGRAPH, text, start, end + 1),
+        lambda: _last(_SENTENCE, text, start, end + 1),
+        lambda: text.rfind("\n", start, end + 1),
+        lambda: max(text.rfind(" ", start, end + 1), text.rfind("\t", start, end + 1)),
+    ):
+        pos = find()
+        if pos > start:
+            return pos
+    return end
 
 
 def split_text(text: str, max_chars: int = 1500) -> list[str]:
-    """`text` in pieces of at most `max_chars`, split at the largest structure that fits."""
-    text = text.strip()
-    if not text:
-        return []
-    if len(text) <= max_chars:
-        return [text]
-    units: list[tuple[str, str]] = []
-    _pieces(text, max(1, max_chars), 0, units, "")
-    chunks: list[str] = []
-    cur: list[str] = []
-    cur_len = 0
-    for piece, sep in units:
-        if cur and cur_len + len(sep) + len(piece) > max_chars:
-            chunks.append("".join(cur).strip())
-            cur, cur_len = [], 0
-        if cur:
-            cur.append(sep)
-            cur_len += len(sep)
-        cur.append(piece)
-        cur_len += len(piece)
-    if cur:
-        chunks.append("".join(cur).strip())
-    return [c for c in chunks if c]
+    """`text` in pieces of at most `max_chars`, each cut at the largest structure in reach.
+
+    Linear in the length of `text` (a window of `max_chars` is searched per piece), so a
+    huge file without blank lines, or with no spaces at all, costs no more than a normal one.
+    """
+    max_chars = max(1, max_chars)
+    pieces: list[str] = []
+    n = len(text)
+    start = 0
+    while True:
+        m = _NONSPACE.search(text, start)
+        if m is None:
+            break
+        start = m.start()
+        if n - start <= max_chars:
+            pieces.append(text[start:].rstrip())
+            break
+        end = _cut(text, start, start + max_chars)
+        piece = text[start:end].rstrip()
+        if piece:
+            pieces.append(piece)
+        start = end
+    return pieces
 
 
 def _has_children(sections: list[Section], i: int) -> bool:

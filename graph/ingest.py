@@ -100,11 +100,18 @@ def _walk_folder(root: Path, out: _Walk, files_seen: set[Path]) -> None:
                 continue  # sockets, fifos, devices
             if parser_for(path) is None:
                 out.ignored += 1
-            elif target not in files_seen:  # a link to a file already taken is not read twice
+            elif entry.is_symlink():
+                linked.append((path, target))  # after the real files: they keep their names
+            elif target not in files_seen:
                 files_seen.add(target)
                 out.files.append(_Candidate(path, root, explicit=False))
 
+    linked: list[tuple[Path, Path]] = []
     walk(root)
+    for path, target in linked:
+        if target not in files_seen:  # a link to a file already taken is not read twice
+            files_seen.add(target)
+            out.files.append(_Candidate(path, root, explicit=False))
 
 
 def _collect(sources: Sequence[Path]) -> _Walk:
