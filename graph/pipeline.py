@@ -9,7 +9,7 @@ from pathlib import Path
 from graph.ingest import IngestError, ingest
 from graph.mentions import find_mentions
 from graph.resolver import resolve_references
-from graph.store import write_index
+from graph.store import check_index_folder, write_index
 from graph.structure import containment
 
 __all__ = ["BuildReport", "build_index"]
@@ -37,6 +37,7 @@ def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None
         if progress:
             progress(stage, done, total, detail)
 
+    check_index_folder(folder)  # before the parsing, not after it
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = ingest(list(sources), progress=lambda d, n, path: report("parse", d, n, path))

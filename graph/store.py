@@ -26,7 +26,7 @@ from graph.graph import build_graph
 from graph.index import BM25Index, build_bm25
 from graph.model import Mention, Passage, Reference
 
-__all__ = ["FORMAT_VERSION", "IndexNotFound", "StoredIndex", "load_index", "write_index", "index_lock"]
+__all__ = ["FORMAT_VERSION", "IndexNotFound", "StoredIndex", "load_index", "write_index", "index_lock", "check_index_folder"]
 
 FORMAT_VERSION = 1
 
@@ -75,6 +75,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def check_index_folder(folder: Path) -> None:
+    """Refuse (ValueError) to write an index over a file or into a folder that holds other things."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--index {folder} is a file: give a folder (new or empty) for the index")
+    if folder.is_dir() and not any((folder / n).exists() for n in ("CURRENT", ".lock")) and any(folder.iterdir()):
+        raise ValueError(f"--index {folder} is a folder with other files and no readtrail index: give a new or empty folder")
+
+
 @contextmanager
 def index_lock(folder: Path) -> Iterator[None]:
     """Only one writer per index folder at a time."""
@@ -98,6 +107,7 @@ def write_index(
 ) -> Path:
     """Write a new generation and make it current. Returns the generation folder."""
     folder = folder.resolve()
+    check_index_folder(folder)
     with index_lock(folder):
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         tmp = folder / f".{name}.tmp"
@@ -135,7 +145,10 @@ def current_generation(folder: Path) -> Path:
         raise IndexNotFound(
             f"no readtrail index in {folder}: build one with `readtrail index SOURCE... --index {folder}`"
         )
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        name = "?"
     gen = folder / name
     if not name.startswith("gen-") or "/" in name or not (gen / "meta.json").is_file():
         raise IndexNotFound(f"the index in {folder} is damaged (CURRENT names {name!r}); rebuild it with `readtrail index`")
@@ -145,17 +158,26 @@ def current_generation(folder: Path) -> Path:
 def load_index(folder: Path) -> StoredIndex:
     folder = Path(folder).resolve()
     gen = current_generation(folder)
-    meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+    try:
+        meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexNotFound(f"the index in {folder} is damaged (meta.json: {exc}); rebuild it with `readtrail index`") from exc
     if meta.get("format_version") != FORMAT_VERSION:
         raise IndexNotFound(
             f"the index in {folder} has format {meta.get('format_version')}, this readtrail reads {FORMAT_VERSION}: rebuild it with `readtrail index`"
         )
-    passages = [Passage(**row) for row in _read_jsonl(gen / "passages.jsonl")]
-    references = [Reference(**row) for row in _read_jsonl(gen / "references.jsonl")]
-    mentions = [Mention(**row) for row in _read_jsonl(gen / "mentions.jsonl")]
-    containment = [(r["parent"], r["child"]) for r in _read_jsonl(gen / "containment.jsonl")]
+    try:
+        passages = [Passage(**row) for row in _read_jsonl(gen / "passages.jsonl")]
+        references = [Reference(**row) for row in _read_jsonl(gen / "references.jsonl")]
+        mentions = [Mention(**row) for row in _read_jsonl(gen / "mentions.jsonl")]
+        containment = [(r["parent"], r["child"]) for r in _read_jsonl(gen / "containment.jsonl")]
+        bm25 = BM25Index(gen / "bm25")
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged or hand-edited generation
+        raise IndexNotFound(
+            f"the index in {folder} is damaged ({type(exc).__name__}: {str(exc)[:200]}); rebuild it with `readtrail index`"
+        ) from exc
     g = build_graph(passages, references, containment, mentions)
     return StoredIndex(
         folder=folder, generation=gen, meta=meta, passages=passages, references=references,
-        mentions=mentions, graph=g, bm25=BM25Index(gen / "bm25"),
+        mentions=mentions, graph=g, bm25=bm25,
     )

@@ -119,9 +119,13 @@ def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token
     from server.mcp_server import create_server
     from server.http_security import http_options
 
+    _check_model_paths(reranker, model)
     corpus = open_corpus(index_dir)
     app = App(corpus=corpus, options={"reranker": reranker, "model": model})
-    server = create_server(lambda: app, token=token, host=host, port=port)
+    try:
+        server = create_server(lambda: app, token=token, host=host, port=port)
+    except ValueError as exc:  # a token too short to be safe
+        raise click.UsageError(str(exc)) from exc
     if transport == "stdio":
         _err(connect_help(index_dir, corpus))
         server.run()
@@ -134,6 +138,20 @@ def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token
     _err(f"readtrail: serving {len(corpus.passages)} passages at http://{host}:{port}/mcp\n"
          f"  Inspector: npx -y @modelcontextprotocol/inspector --cli http://{host}:{port}/mcp --transport http --method tools/list")
     server.run(transport="streamable-http", **http_options(host, port))
+
+
+def _check_model_paths(reranker: str | None, model: str | None) -> None:
+    """Fail at startup, not at the first deep_search, on a reranker or model path that cannot be used."""
+    from server.rerank import ZERO_SHOT
+    from server.traversal.models import PACKAGED, check_gguf
+
+    if reranker and reranker != ZERO_SHOT and not Path(reranker).expanduser().is_dir():
+        raise click.UsageError(f"--reranker {reranker} is not a folder: give a folder written by `readtrail train-reranker`")
+    if model and model not in PACKAGED:
+        try:
+            check_gguf(Path(model).expanduser())
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
 
 
 def connect_help(index_dir: str | None, corpus: Corpus) -> str:

@@ -20,6 +20,7 @@ __all__ = ["Corpus", "LIMITS"]
 LIMITS = {
     "k": (1, 100), "offset": (0, 10_000), "max_chars": (50, 20_000), "span": (0, 20),
     "query_chars": 2_000, "list_limit": (1, 500), "outline": 500,
+    "id_chars": 1_000, "text_chars": 2_000,  # a passage id; a document name or citing text
 }
 
 
@@ -27,6 +28,12 @@ def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
     lo, hi = bounds
     if not lo <= value <= hi:
         raise UsageError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+def _check_length(name: str, value: str, limit: int) -> None:
+    """Refuse oversized text before it is looked up or echoed back in an error."""
+    if isinstance(value, str) and len(value) > limit:
+        raise UsageError(f"{name} is {len(value)} characters; the limit is {limit}: pass an id or name from a previous result")
 
 
 class Corpus:
@@ -53,6 +60,7 @@ class Corpus:
 
     # -- helpers -----------------------------------------------------------------------------
     def passage(self, pid: str) -> Passage:
+        _check_length("id", pid, LIMITS["id_chars"])
         if not isinstance(pid, str) or pid not in self.by_id:
             close = difflib.get_close_matches(str(pid), self.by_id.keys(), n=3, cutoff=0.7) if len(self.by_id) < 50_000 else []
             hint = f" Did you mean {', '.join(close)}?" if close else ""
@@ -64,6 +72,7 @@ class Corpus:
 
     def document_id(self, document: str) -> str:
         """Accept a document id or its title (case-insensitive)."""
+        _check_length("document", document, LIMITS["text_chars"])
         if document in self._docs:
             return document
         lowered = document.strip().lower()
@@ -156,6 +165,7 @@ class Corpus:
             if unresolved:
                 note = f"{unresolved} reference(s) could not be resolved to a passage; search for their text."
             return FollowResult(id=p.id, references=refs, note=note)
+        _check_length("reference", reference, LIMITS["text_chars"])
         wanted = reference.strip().lower()
         chosen = [r for r in refs if r.text.lower() == wanted or wanted in (t.lower() for t in r.targets)]
         if not chosen:
