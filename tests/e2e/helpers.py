@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,17 +31,27 @@ def env(**extra: str) -> dict[str, str]:
 @contextmanager
 def http_server(index: Path, *args: str, port: int | None = None, **env_extra: str) -> Iterator[str]:
     """`readtrail serve --transport http` on a free loopback port; yields the MCP URL."""
+    with http_server_process(index, *args, port=port, **env_extra) as (_proc, url):
+        yield url
+
+
+@contextmanager
+def http_server_process(index: Path, *args: str, port: int | None = None,
+                        **env_extra: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Like http_server, also yielding the process (to kill it); stderr goes to a file, never a full pipe."""
     port = port or free_port()
+    log = tempfile.TemporaryFile()  # a pipe nobody reads fills up under load and stalls the server
     proc = subprocess.Popen(
         [READTRAIL, "serve", "--index", str(index), "--transport", "http", "--port", str(port), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(**env_extra),
+        stdout=log, stderr=subprocess.STDOUT, env=env(**env_extra),
     )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
@@ -48,13 +59,14 @@ def http_server(index: Path, *args: str, port: int | None = None, **env_extra: s
                 time.sleep(0.2)
         else:
             raise RuntimeError("server did not start within 60 s")
-        yield url
+        yield proc, url
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def initialize(url: str, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -1,5 +1,6 @@
 """Crashes lose nothing: `readtrail index` SIGKILLed midway leaves the previous index serving
-unchanged, and the next run succeeds and cleans up after the dead one."""
+unchanged, and the next run succeeds and cleans up after the dead one; a server SIGKILLed while
+clients write feedback keeps every row it acknowledged."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import anyio
 import pytest
+from mcp import Client
 
-from tests.e2e.helpers import READTRAIL, env
+from server.feedback import FeedbackStore
+from tests.e2e.helpers import READTRAIL, env, http_server_process
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +85,45 @@ def test_sigkilled_index_leaves_the_previous_index_serving(tmp_path: Path) -> No
     leftovers = sorted(p.name for p in index.iterdir() if p.name not in ("CURRENT", ".lock"))
     assert leftovers == [(index / "CURRENT").read_text(encoding="utf-8").strip()], leftovers
     assert _search(index, "sepsis lactate escalate")["hits"][0]["document"].startswith("policy-")
+
+
+def test_sigkilled_server_keeps_every_acknowledged_feedback_row(tiny_index: Path, tmp_path: Path) -> None:
+    db = tmp_path / "feedback.sqlite3"
+    acked: dict[int, str] = {}  # row id -> query, for every call the server acknowledged
+    ids = ["aml:1.1", "aml:2.1", "gen:4", "gen:5"]
+
+    async def writer(url: str, n: int) -> None:
+        try:
+            async with Client(url) as c:
+                for i in range(10_000):
+                    query = f"client {n} question {i}"
+                    with anyio.fail_after(10):
+                        r = await c.call_tool("feedback", {"query": query, "passage_id": ids[i % 4], "verdict": "relevant"})
+                    assert not r.is_error, r.content
+                    assert r.structured_content["stored"] is True
+                    acked[r.structured_content["id"]] = query
+        except Exception:  # noqa: BLE001 - the server was killed under us: stop writing
+            return
+
+    with http_server_process(tiny_index, READTRAIL_FEEDBACK=str(db)) as (proc, url):
+        async def go() -> None:
+            async with anyio.create_task_group() as tg:
+                for n in range(6):
+                    tg.start_soon(writer, url, n)
+                with anyio.fail_after(60):
+                    while len(acked) < 150:
+                        await anyio.sleep(0.01)
+                os.kill(proc.pid, signal.SIGKILL)  # mid-write: calls are in flight
+        anyio.run(go)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+
+    with http_server_process(tiny_index, READTRAIL_FEEDBACK=str(db)) as (_proc, url):  # restart on the same file
+        async def after() -> None:
+            async with Client(url) as c:
+                r = await c.call_tool("feedback", {"query": "after restart", "passage_id": "gen:4", "verdict": "skipped"})
+                assert not r.is_error
+        anyio.run(after)
+    rows = {f.id: f.query for f in FeedbackStore(db).all()}
+    missing = {i: q for i, q in acked.items() if rows.get(i) != q}
+    assert not missing, f"{len(missing)} acknowledged rows lost, e.g. {list(missing.items())[:3]}"
+    assert "after restart" in rows.values()
