@@ -1,7 +1,8 @@
 """HTML with the standard library's `html.parser`: h1-h6 make sections like Markdown.
 
-script/style/noscript/template contents are dropped; `id` / `name` attributes become
-anchors of the section they stand in (or of the heading that follows them);
+script/style/noscript/template contents (and nav menus, svg, iframes) are dropped;
+`id` / `name` attributes become anchors of the section they stand in (or of the
+heading that follows them);
 `<a href>` is kept in the text as `[text](href)` so references can be resolved;
 entities are decoded.  Title: `<title>`, else the first h1, else the file name.
 """
@@ -16,7 +17,7 @@ from graph.parsers.text import SectionBuilder, SlugCounter, Warn, decode, headin
 
 __all__ = ["parse", "parse_html"]
 
-_DROP = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object"}
+_DROP = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object", "nav"}  # nav: menus, not content
 _BLOCK = {
     "p", "div", "section", "article", "aside", "header", "footer", "nav", "main", "ul", "ol", "li",
     "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "figure", "figcaption",

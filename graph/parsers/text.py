@@ -11,7 +11,6 @@ ALL-CAPS line starts a section.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -273,6 +272,8 @@ def _caps_heading(line: str) -> bool:
     return not s.endswith((",", ";"))
 
 
+_RUN_ON = re.compile(r"[.!?;]\s+\S")
+_SENTENCE_END = (".", ":", ";", "!", "?", ")")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s")
 
 
@@ -288,8 +289,8 @@ def _numbered_heading(line: str) -> str | None:
     rest = s[m.end():].strip(" \t.:-\u2013\u2014)")
     if not rest:
         return label
-    if s.endswith((".", ",", ";")):
-        return None  # a sentence that starts with a number
+    if s.endswith((".", ",", ";")) or _RUN_ON.search(rest):
+        return None  # a sentence that starts with a number, or a run-in heading: "4. Scope. You may ..."
     if len(rest.split()) > 10 or not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "(\"'"):
         return None
     return label
@@ -321,13 +322,21 @@ def parse_text(text: str, doc_id: str, title: str, source: str, headings_anywher
     b = SectionBuilder()
 
     def paragraph(lines: list[str]) -> None:
+        after_heading = False
         for i, line in enumerate(lines):
-            head = _heading_at(lines, i) if (i == 0 or headings_anywhere) else None
+            head = None
+            if i == 0:
+                head = _heading_at(lines, i)
+            elif headings_anywhere and (after_heading or lines[i - 1].rstrip().endswith(_SENTENCE_END)):
+                head = _heading_at(lines, i)
+                if head is not None and not (_KIND_HEADING.match(line) or "." in head[0]):
+                    head = None  # "30 Minutes of arrival" wrapped from the line before
             if head is not None:
                 label, level = head
                 b.heading(level, line.strip(), label=label or None)
             else:
                 b.line(line)
+            after_heading = head is not None
         b.blank()
 
     block: list[str] = []

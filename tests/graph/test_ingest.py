@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from graph.ingest import IngestResult, ingest
-from tests.graph.test_parsers import minimal_pdf
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "docs"
 GOOD = b"# Title\n\n## 1 Scope\n\nSome text.\n"
@@ -18,7 +17,7 @@ def reasons(result: IngestResult) -> dict[str, str]:
     return {Path(e.path).name: e.reason for e in result.errors}
 
 
-def test_fixture_folder(tmp_path: Path) -> None:
+def test_fixture_folder() -> None:
     seen: list[tuple[int, int, str]] = []
     result = ingest([FIXTURES], progress=lambda d, n, p: seen.append((d, n, p)))
     assert result.errors == []

@@ -399,3 +399,22 @@ def test_parsers_never_crash_on_bytes(raw: bytes) -> None:
         pdf_parser.parse(Path("x.pdf"), raw, "x")
     except ParseError:
         pass
+
+
+def test_pdf_text_headings_inside_blocks_need_a_clear_break() -> None:
+    text = "Intro line ends here\n30 Minutes of arrival matter.\nDone.\n3.4 Escalation Rules\nBody.\nSection 5 Audit\nMore"
+    doc = text_parser.parse_text(text, "x", "X", "x.pdf", headings_anywhere=True)
+    assert [(s.label, s.text) for s in doc.sections] == [
+        (None, "Intro line ends here\n30 Minutes of arrival matter.\nDone."), ("3.4", "Body."), ("5", "More"),
+    ]
+
+
+def test_text_run_in_numbered_paragraphs_are_body() -> None:
+    raw = b"4. Redistribution. You may reproduce and distribute copies of the\nWork in any medium.\n"
+    [doc] = text_parser.parse(Path("license.txt"), raw, "license")
+    assert [(s.label, s.text) for s in doc.sections] == [(None, raw.decode().strip())]
+
+
+def test_html_nav_menus_are_dropped() -> None:
+    [doc] = html_parser.parse(Path("a.html"), b"<nav><ul><li><a href='x.html'>1. Menu</a></li></ul></nav><p>Body</p>", "a")
+    assert [s.text for s in doc.sections] == ["Body"]
