@@ -13,23 +13,20 @@ from graph.model import Passage
 __all__ = ["BM25Index", "IndexHit", "build_bm25"]
 
 _WORD = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*", re.UNICODE)
-_TITLE_BOOST = 1.5
 
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_unsigned_field("pos", stored=True, fast=True, indexed=True)
     sb.add_text_field("doc_id", stored=False, tokenizer_name="raw")
-    sb.add_text_field("title", stored=False, tokenizer_name="en_stem")
     sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
     return sb.build()
 
 
-def _title_field(p: Passage) -> str:
-    parts = [p.doc_title, *p.heading_path]
-    if p.label:
-        parts.append(p.label)
-    return " ".join(dict.fromkeys(x for x in parts if x))
+def _content(p: Passage) -> str:
+    """Headings and text in one field: a separate, boosted title field measured worse
+    (ADGM obliqa_dev nDCG@10 0.536 against 0.670 on one field, see BENCHMARKS.md)."""
+    return " ".join(dict.fromkeys(h for h in p.heading_path if h)) + "\n" + p.text
 
 
 def build_bm25(
@@ -45,8 +42,7 @@ def build_bm25(
         doc = tantivy.Document()
         doc.add_unsigned("pos", pos)
         doc.add_text("doc_id", p.doc_id)
-        doc.add_text("title", _title_field(p))
-        doc.add_text("text", p.text)
+        doc.add_text("text", _content(p))
         writer.add_document(doc)
         if progress and pos % 500 == 499:
             progress(500)
@@ -79,9 +75,7 @@ class BM25Index:
         if not words or limit <= 0:
             return []
         text = " ".join(words)
-        parsed, _errors = self._index.parse_query_lenient(
-            text, ["title", "text"], field_boosts={"title": _TITLE_BOOST}
-        )
+        parsed, _errors = self._index.parse_query_lenient(text, ["text"])
         if doc_id is not None:
             only = tantivy.Query.term_query(self._index.schema, "doc_id", doc_id)
             parsed = tantivy.Query.boolean_query(
