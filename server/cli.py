@@ -98,7 +98,7 @@ def search_cmd(query: str, index_dir: str | None, k: int, document: str | None, 
     for n, h in enumerate(result.hits, 1):
         where = " > ".join(h.heading_path[-2:]) or h.document_title
         click.echo(f"{n:>2}. [{h.id}] {where}  (score {h.score})")
-        click.echo(f"    {h.text}")
+        click.echo(f"    {' '.join(h.text.split())}")
         refs = [r.text for r in h.references if r.kind == "reference"]
         if refs:
             click.echo(f"    cites: {', '.join(refs[:6])}")
