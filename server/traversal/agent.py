@@ -33,7 +33,7 @@ class AgentOptions:
     search_k: int = 10
     hop_weight: float = 0.5
     keep_bonus: float = 0.05  # kept passages rank a little higher than their reranker score alone
-    max_tokens: int = 64
+    max_tokens: int = 96
 
 
 def prompt_version() -> str:
@@ -95,7 +95,9 @@ def action_schema(passages: dict[str, str], references: dict[str, Any]) -> dict[
         alts.append(obj("follow", reference={"enum": list(references)}))
     if passages:
         alts.append(obj("read", passage={"enum": list(passages)}))
-    alts.append(obj("search", query={"type": "string", "minLength": 2, "maxLength": QUERY_MAX}))
+    # No maxLength: llama.cpp expands it into QUERY_MAX nested optional rules, which measured several
+    # times slower to sample; max_tokens bounds the query and validate_action checks its length.
+    alts.append(obj("search", query={"type": "string", "minLength": 2}))
     if passages:
         alts.append(obj("keep", passage={"enum": list(passages)}))
     alts.append(obj("stop"))
