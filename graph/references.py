@@ -47,13 +47,33 @@ _CONT = r"(?:\s*(?:,|;)?\s*(?:and/or|and|or|to|through|–|—|-|,)\s*|\s*,\s*)"
 _NAME_WORD = r"(?-i:[A-Z][\w'’&-]*)"
 _LINK_WORD = r"(?:of|and|for|on|in|the|to|&)"
 _NAME = rf"{_NAME_WORD}(?:\s+(?:{_LINK_WORD}\s+)*{_NAME_WORD}){{0,8}}(?:\s+(?:19|20)\d\d)?"
-_DOCTYPE = r"(?-i:Rules|Rulebook|Regulations|Regulation|Code|Manual|Module|Act|Law|Directive|Guidance)"
-_ACRO = r"(?:(?-i:[A-Z][A-Z0-9&]{1,9}\b)(?:\s+Rules?|\s+Rulebook|\s+Regulations?|\s+Module)?)"
+# words that end a document title: regulatory ones and general ones (policies, guidelines, contracts, treaties)
+_GENERAL_DOCTYPES = (
+    "Policy|Policies|Guidelines?|Standards?|Procedures?|Protocols?|Handbook|Framework|Guide|Statute|Ordinance|"
+    "Charter|Plan|Pathway|Specification|Agreement|Contract|Constitution|Treaty|Convention|Notice|Circular"
+)
+_DOCTYPE = (
+    rf"(?-i:(?:Rules|Rulebook|Regulations|Regulation|Code|Manual|Module|Act|Law|Directive|Guidance|"
+    rf"{_GENERAL_DOCTYPES})\b)"
+)
+_ACRO = (
+    rf"(?:(?-i:[A-Z][A-Z0-9&]{{1,9}}\b)(?:\s+Rules?|\s+Rulebook|\s+Regulations?|\s+Module"
+    rf"|\s+(?-i:(?:{_GENERAL_DOCTYPES})\b))?)"
+)
+# a title: capitalised words (linked by of/and/for/on/in/&, never 'the') ending in a document-type word
+# (not starting with an article, determiner or preposition: "The X Policy" names "X Policy")
+_TITLE = (
+    r"(?!(?-i:The|This|These|That|Those|Each|Any|Its|Our|Their|A|An|In|Of|On|For|And|To|See|Under|By|With|As|At|"
+    rf"From|Per)\s)(?:{_NAME_WORD}\s+(?:(?:of|and|for|on|in|&)\s+)*){{1,6}}{_DOCTYPE}"
+)
+# its abbreviation defined in passing: 'Sepsis Guideline ("SG")', 'Anticoagulation Policy (ACP)'
+_DEF_ABBR = r"\((?:the\s+)?[\"“‘']?(?-i:[A-Z][A-Za-z0-9&]{1,9})[\"”’']?\)"
 
 _PCONT = r"[ \t]*,?[ \t]*(?:and/or|and|or|to|through|–|—|-|,)[ \t]*"
 _CONTAINER_REF = r"(?:Schedule|Part|Chapter|Appendix|App\.?|Annex)\s*[0-9]{1,3}[A-Z]?"
 _KIND_CITE = re.compile(
-    rf"(?<![\w.])(?P<pre>(?P<predoc>{_ACRO}|(?:{_NAME_WORD}\s+){{1,6}}{_DOCTYPE})\s+)?"
+    rf"(?<![\w.])(?P<pre>(?:(?P<predoc>{_ACRO})"
+    rf"|(?P<title>{_TITLE}(?:\s+(?:19|20)\d\d)?)(?P<tdef>[ \t]*{_DEF_ABBR})?(?:[ \t]*,)?)\s+)?"
     rf"(?P<kind>{_KIND_RE})\s*(?P<items>{_ITEM}(?:{_CONT}(?:{_KIND_RE}\s*)?{_ITEM}|{_PCONT}{_PAREN})*)"
     rf"(?P<post>\s+(?:of|in|under)\s+(?:the\s+)?(?:(?P<cont>{_CONTAINER_REF}(?:\s+(?:of|in)\s+(?:the\s+)?{_CONTAINER_REF})?)"
     rf"(?:\s+(?:of|in|to)\s+(?:the\s+)?(?P<contdoc>{_NAME}))?|(?P<postdoc>{_NAME})))?",
@@ -62,7 +82,12 @@ _KIND_CITE = re.compile(
 # a document acronym then bare numbers: "FEES 1.2.8", "GEN 3.3.21-3.3.24", "GEN 6"
 _DOTNUM = rf"\d{{1,3}}[A-Z]?(?:\.\d{{1,4}}[A-Z]?)*(?:\.?{_PAREN})*"
 _ACRO_CITE = re.compile(
-    rf"(?<![\w.])(?P<predoc>[A-Z][A-Z0-9&]{{1,9}})(?:[ \t]+(?:Rules?|Rulebook|Regulations?))?[ \t]+"
+    rf"(?<![\w.])(?P<predoc>[A-Z][A-Z0-9&]{{1,9}})(?:[ \t]+(?:Rules?|Rulebook|Regulations?|{_GENERAL_DOCTYPES}))?[ \t]+"
+    rf"(?P<items>{_DOTNUM}(?:{_CONT}{_DOTNUM})*)(?![\d%]|\.\d)"
+)
+# a title (with its abbreviation) then bare numbers: "Falls Prevention Policy 2.1", "Anticoagulation Policy (ACP) 5.1"
+_TITLE_CITE = re.compile(
+    rf"(?<![\w.])(?P<predoc>{_TITLE}(?:[ \t]*{_DEF_ABBR})?)[ \t]+"
     rf"(?P<items>{_DOTNUM}(?:{_CONT}{_DOTNUM})*)(?![\d%]|\.\d)"
 )
 _SEE_CITE = re.compile(
@@ -214,6 +239,26 @@ def _doc_name(name: str | None) -> str | None:
     return None
 
 
+_NEXT_NAME = re.compile(r"\s+(?:and|or)\s+")
+
+
+def _leading_doc_name(name: str) -> tuple[str | None, int]:
+    """The document named at the start of a trailing 'of X' and its length: "Kitchen Policy and the Laundry
+    Policy" -> "Kitchen Policy" (the second name may head its own citation); "COB Rules and Rule" -> "COB Rules";
+    "Financial Services and Markets Regulations" stays whole ("Financial Services" names no document)."""
+    for cut in _NEXT_NAME.finditer(name):  # "GEN and APP 1", "the FSMR and the Rules": the first name
+        if _doc_name(name[:cut.start()]):
+            name = name[:cut.start()]
+            break
+    doc = _doc_name(name)
+    if doc:
+        return doc, len(name)
+    for w in reversed(list(re.finditer(r"\S+", name))[1:]):  # a shorter name must end in a document type
+        if re.fullmatch(_DOCTYPE, w.group(0)) and _doc_name(name[:w.end()]):
+            return _doc_name(name[:w.end()]), w.end()
+    return None, 0
+
+
 _CAPS_WORD_BEFORE = re.compile(r"\b[A-Z]{2,}[ \t]*$")
 
 
@@ -262,7 +307,9 @@ def extract_citations(text: str) -> list[Citation]:
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
 
-    for m in _KIND_CITE.finditer(t):
+    pos = 0
+    while (m := _KIND_CITE.search(t, pos)) is not None:
+        pos = max(m.end(), m.start() + 1)
         kind = _kind(m.group("kind"))
         s_items = m.start("items")
         first = _FIRST_ITEM.match(m.group("items"))
@@ -280,9 +327,16 @@ def extract_citations(text: str) -> list[Citation]:
         if not segs:
             continue
         start, end = m.start("kind"), s_items + used
-        predoc = _doc_or_none(m.group("predoc")) if m.group("pre") and not _after_caps(t, m.start()) else None
+        predoc, pre_start = None, m.start("kind")
+        if m.group("pre") and not _after_caps(t, m.start()):
+            if m.group("predoc"):
+                predoc, pre_start = _doc_or_none(m.group("predoc")), m.start("predoc")
+            elif "\n" not in t[m.end("title"):m.start("kind")]:  # a title on the line before is a heading
+                # "the Blood Transfusion Policy, section 4.3", 'the Sepsis Guideline ("SG"), section 2.1'
+                predoc = _doc_or_none(t[m.start("title"):m.end("tdef") if m.group("tdef") else m.end("title")])
+                pre_start = m.start("title")
         if predoc:
-            start = m.start("predoc")
+            start = pre_start
         postdoc, cont = None, None
         if m.group("post") and used == len(m.group("items")):
             if m.group("cont"):  # "A4.6.14 of App 4", "Part 3 of Schedule 1 of the FSMR"
@@ -291,11 +345,13 @@ def extract_citations(text: str) -> list[Citation]:
                 postdoc = _doc_name(m.group("contdoc"))
                 end = m.end("contdoc") if postdoc else m.end("cont")
             else:
-                postdoc = _doc_name(m.group("postdoc"))
+                postdoc, n_used = _leading_doc_name(m.group("postdoc"))
                 if postdoc:
-                    end = m.end("post")
+                    end = m.start("postdoc") + n_used
         if not free(start, end):
             continue
+        if end < pos:  # a trailing name cut short ("of the X Policy and the Y Policy, section 2"): look again there
+            pos = max(end, m.start() + 1)
         if cont:
             last_kw, last_nums = segs[-1]
             ck = _kind(last_kw or m.group("kind"))
@@ -316,7 +372,7 @@ def extract_citations(text: str) -> list[Citation]:
             nums = [n for _, nums in segs for n in nums]
             add(Citation(t[start:end], start, end, nums, kind, postdoc or predoc, None))
 
-    for rx, kind in ((_ACRO_CITE, "rule"), (_SEE_CITE, None), (_BARE_CITE, None)):
+    for rx, kind in ((_ACRO_CITE, "rule"), (_TITLE_CITE, None), (_SEE_CITE, None), (_BARE_CITE, None)):
         for m in rx.finditer(t):
             s_items = m.start("items")
             if not free(m.start(), m.end()):
@@ -328,8 +384,10 @@ def extract_citations(text: str) -> list[Citation]:
             if rx is _SEE_CITE and len(label_parts(nums[0])) == 1 and _YEAR.match(nums[0]):
                 continue
             doc = _doc_or_none(m.group("predoc")) if "predoc" in rx.groupindex and not _after_caps(t, m.start()) else None
-            if rx is _ACRO_CITE and doc is None:
+            if rx in (_ACRO_CITE, _TITLE_CITE) and doc is None:
                 continue
+            if rx is _TITLE_CITE and len(nums) == 1 and _YEAR.match(nums[0]):
+                continue  # "the Data Protection Policy 2023" is a title with its year
             start, end = (m.start("predoc") if doc else s_items), s_items + used
             add(Citation(t[start:end], start, end, nums, kind, doc, None))
 

@@ -212,6 +212,9 @@ class ReferenceResolver:
     def document_for(self, name: str, own_doc: str | None = None) -> str | None:
         """The doc_id a written document name refers to, or None when unknown or ambiguous."""
         pieces = [name] + re.split(r"\s*(?:,|\band\b|\bor\b|/)\s*", name)[:1]
+        if "(" in name:  # 'Anticoagulation Policy (ACP)': the name, then the abbreviation defined with it
+            inner = re.findall(r"\(([^()]*)\)", name)
+            pieces = [_BRACKETS.sub(" ", name)] + [re.sub(r"^the\s+", "", i.strip(" \"“”‘’'")) for i in inner]
         for piece in pieces:
             cands = self.aliases.get(alias_key(piece))
             if not cands:

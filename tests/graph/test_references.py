@@ -40,6 +40,62 @@ def test_document_only_reference() -> None:
     assert c.kind == "document" and c.numbers == [] and c.document == "Conduct of Business Rulebook"
 
 
+def test_general_document_types_before_and_after_the_number() -> None:
+    c = _one("Keys are returned as set out in section 7.2 of the Estates Security Handbook, then logged.")
+    assert c.document == "Estates Security Handbook" and c.numbers == ["7.2"] and c.kind == "section"
+    assert c.text == "section 7.2 of the Estates Security Handbook"
+    c = _one("Notice is given under clause 12.1 of the Master Supply Agreement.")
+    assert c.document == "Master Supply Agreement" and c.numbers == ["12.1"]
+    c = _one("Leave is booked as in the Staff Rostering Procedure, section 5.4, before Friday.")
+    assert c.document == "Staff Rostering Procedure" and c.numbers == ["5.4"]
+    assert c.text == "Staff Rostering Procedure, section 5.4"
+    c = _one("in accordance with the Wound Care Protocol, section 3")
+    assert c.document == "Wound Care Protocol" and c.numbers == ["3"]
+    c = _one("Each Member State shall comply with Article 8 of the Geneva Widget Convention.")
+    assert c.document == "Geneva Widget Convention" and c.numbers == ["8"] and c.kind == "article"
+
+
+def test_title_with_defined_abbreviation() -> None:
+    c = _one('Escalate under the Night Cover Policy ("NCP"), section 2.3 at once.')
+    assert c.document == 'Night Cover Policy ("NCP")' and c.numbers == ["2.3"] and c.kind == "section"
+    c = _one("Doses follow the Paediatric Dosing Guideline (PDG) 4.1 for children.")
+    assert c.document == "Paediatric Dosing Guideline (PDG)" and c.numbers == ["4.1"]
+    assert c.text == "Paediatric Dosing Guideline (PDG) 4.1"
+    c = _one("see the Lone Working and Safety Framework (LWSF) 3.2.")
+    assert c.document == "Lone Working and Safety Framework (LWSF)" and c.numbers == ["3.2"]
+
+
+def test_title_then_bare_number_and_leading_words_left_out() -> None:
+    c = _one("(Cleaning Standard 6.1)")
+    assert c.document == "Cleaning Standard" and c.numbers == ["6.1"]
+    c = _one("The Cleaning Standard, section 6.1 applies.")  # 'The' is not part of the name
+    assert c.document == "Cleaning Standard"
+    c = _one("This Policy, section 3, applies to all staff.")  # the document itself: no name
+    assert c.document is None and c.numbers == ["3"]
+    c = _one("Data Retention Policy 2021, section 4")
+    assert c.document == "Data Retention Policy 2021" and c.numbers == ["4"]
+
+
+def test_regulatory_and_internal_forms_unchanged() -> None:
+    c = _one("follow the escalation route in DPP 4.2 without waiting")
+    assert c.document == "DPP" and c.numbers == ["4.2"]
+    c = _one("as described in Section 3.1.")
+    assert c.document is None and c.numbers == ["3.1"]
+    c = _one("paragraphs 2.1 and 2.3 apply")
+    assert c.document is None and c.numbers == ["2.1", "2.3"] and c.kind == "paragraph"
+
+
+def test_general_document_words_are_not_citations_by_themselves() -> None:
+    for text in ["the policy was updated in 2023", "the Data Protection Policy 2023 applies",
+                 "a Recovery Plan 10 days before", "Our Standards 2024 were agreed", "the plan 4.2 percent",
+                 "The Guideline was reviewed by 12 members"]:
+        assert extract_citations(text) == [], text
+    c = _one("Section 3 of the Policy applies")  # a bare type word is not a document name
+    assert c.document is None and c.text == "Section 3"
+    c = _one("section 4.3 of the ward policy")  # not a capitalised title
+    assert c.document is None and c.text == "section 4.3"
+
+
 def test_see_and_bare_multilevel_numbers() -> None:
     assert _one("(see 4.2)").numbers == ["4.2"]
     assert _one("(ii) 14.2.12(d) shall be carried out").numbers == ["14.2.12(d)"]

@@ -94,6 +94,42 @@ def test_unresolved_are_kept() -> None:
     assert any(r.src == "c8" and r.text.startswith("Rule 9.9.9") and not r.resolved for r in refs)
 
 
+def _guidelines() -> list[Passage]:
+    return [
+        _p("k0", "kitchen", "Kitchen Hygiene Policy", 0, "Kitchen Hygiene Policy",
+           'This Kitchen Hygiene Policy ("KHP") covers food storage.'),
+        _p("k1", "kitchen", "Kitchen Hygiene Policy", 1, "2", "Storage"),
+        _p("k2", "kitchen", "Kitchen Hygiene Policy", 2, "2.1", "Chilled food is kept below 5 C."),
+        _p("k3", "kitchen", "Kitchen Hygiene Policy", 3, "4", "Cleaning"),
+        _p("k4", "kitchen", "Kitchen Hygiene Policy", 4, "4.3", "Surfaces are cleaned hourly."),
+        _p("e0", "events", "Staff Events Guideline", 0, "Staff Events Guideline", "How staff events run."),
+        _p("e1", "events", "Staff Events Guideline", 1, "1", "Scope"),
+        _p("e2", "events", "Staff Events Guideline", 2, "2.1",
+           "Food is stored as in section 2.1 of the Kitchen Hygiene Policy and the Kitchen Hygiene Policy, "
+           "section 4.3."),
+        _p("e3", "events", "Staff Events Guideline", 3, "4.3",
+           "Surfaces: Kitchen Hygiene Policy (KHP) 4.3; see the Kitchen Hygiene Policy (KHP) 2.1 and KHP 4."),
+        _p("e4", "events", "Staff Events Guideline", 4, "4.4",
+           "The policy was updated in 2023. Section 2.1 of the Laundry Policy does not exist here; see section 4.3."),
+    ]
+
+
+def test_general_document_names_resolve_in_the_named_document() -> None:
+    passages = _guidelines()
+    r = ReferenceResolver(passages)
+    assert r.document_for("Kitchen Hygiene Policy (KHP)") == "kitchen"
+    assert r.document_for('Kitchen Hygiene Policy ("KHP")') == "kitchen"
+    assert r.document_for("Laundry Policy") is None
+    refs = resolve_references(passages)
+    assert targets(refs, "e2") == ["k2", "k4"]  # not the citing document's own 2.1 / 4.3
+    assert targets(refs, "e3") == ["k4", "k2", "k3"]
+
+
+def test_unknown_named_document_is_not_the_citing_one() -> None:
+    refs = [r for r in resolve_references(_guidelines()) if r.src == "e4"]
+    assert [(r.text, r.targets) for r in refs] == [("Section 2.1 of the Laundry Policy", []), ("section 4.3", ["e3"])]
+
+
 _LABELS = ["1", "1.1", "1.1.1", "1.1.1.(1)", "2", "2.1", "Part 3", "Part 3.4.", "Part 3.4.(2)", "APP1.A1.2", "7)", None]
 _TEXTS = ["Rule 1.1.1", "see 2.1", "Section 4(2) of the ABC", "Part 3", "A1.2", "Rules 1.1 and 2.1", "$1.5",
           "[a](#x)", "paragraph 7", "under the Alpha Beta Rules", "ABC 1.1", "Rule 2.1(a)"]
