@@ -21,6 +21,7 @@ LIMITS = {
     "k": (1, 100), "offset": (0, 10_000), "max_chars": (50, 20_000), "span": (0, 20),
     "query_chars": 2_000, "list_limit": (1, 500), "outline": 500,
     "id_chars": 1_000, "text_chars": 2_000,  # a passage id; a document name or citing text
+    "refs_per_hit": 10, "refs_listed": 200,  # references shown on a hit / listed by follow_reference
 }
 
 
@@ -88,10 +89,12 @@ class Corpus:
         truncated = len(text) > max_chars
         if truncated:
             text = text[:max_chars].rstrip() + " …"
+        refs = self._refs.get(p.id, [])
+        shown = LIMITS["refs_per_hit"]
         return PassageHit(
             id=p.id, document=p.doc_id, document_title=p.doc_title, label=p.label,
             heading_path=p.heading_path, score=None if score is None else round(score, 4),
-            text=text, truncated=truncated, references=self.references_of(p.id),
+            text=text, truncated=truncated, references=refs[:shown], more_references=max(0, len(refs) - shown),
         )
 
     def _edge_targets(self, pid: str, kind: str) -> list[str]:
@@ -164,7 +167,10 @@ class Corpus:
             unresolved = sum(not r.resolved for r in refs)
             if unresolved:
                 note = f"{unresolved} reference(s) could not be resolved to a passage; search for their text."
-            return FollowResult(id=p.id, references=refs, note=note)
+            cap = LIMITS["refs_listed"]
+            if len(refs) > cap:
+                note = f"{len(refs) - cap} more references not listed. " + (note or "")
+            return FollowResult(id=p.id, references=refs[:cap], note=note)
         _check_length("reference", reference, LIMITS["text_chars"])
         wanted = reference.strip().lower()
         chosen = [r for r in refs if r.text.lower() == wanted or wanted in (t.lower() for t in r.targets)]

@@ -26,6 +26,7 @@ class PassageHit(BaseModel):
     text: str
     truncated: bool = Field(description="True when text was cut to max_chars; get_passage gives it whole.")
     references: list[ReferenceInfo] = Field(default_factory=list)
+    more_references: int = Field(default=0, description="References not listed here; follow_reference lists them all.")
 
 
 class SearchResult(BaseModel):
