@@ -19,7 +19,7 @@ def test_search_trims_text_and_flags_it(tiny_corpus: Corpus) -> None:
 
 
 def test_search_by_document_title_and_unknown_document(tiny_corpus: Corpus) -> None:
-    r = tiny_corpus.search("rules", document="General Rules")
+    r = tiny_corpus.search("rules records regulator officer", document="General Rules")
     assert r.hits and all(h.document == "gen" for h in r.hits)
     with pytest.raises(UsageError, match="list_documents"):
         tiny_corpus.search("rules", document="Genral Rulez")
