@@ -164,8 +164,19 @@ def _read(c: _Candidate, max_file_bytes: int, errors: list[IngestError]) -> byte
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
+        share = _not_text_share(raw[:_SNIFF])
+        if share > 0.25:  # random or compressed bytes without NULs, not a text in another encoding
+            errors.append(IngestError(name, f"binary file ({share:.0%} of the first 8 KB is not text), not {suffix} text: skipped"))
+            return None
         errors.append(IngestError(name, f"invalid UTF-8 at byte {e.start}: indexed with replacement characters"))
     return raw
+
+
+def _not_text_share(sample: bytes) -> float:
+    """Share of `sample` that is undecodable or control characters (tab, newlines, form feed aside)."""
+    text = sample.decode("utf-8", errors="replace")
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f"))
+    return bad / max(1, len(text))
 
 
 def ingest(

@@ -76,10 +76,11 @@ def find_mentions(
     if not passages:
         return []
     r = resolver or ReferenceResolver(passages)
-    toks = [_tokens(p.text) for p in passages]
+    # tokens are made per passage, twice, never held for the whole corpus (~150 bytes a token)
     lower_vocab: set[str] = set()
-    for ts in toks:
-        for i, (t, _, _) in enumerate(ts):
+    for p in passages:
+        for i, m in enumerate(_TOKEN.finditer(p.text)):
+            t = m.group(0)
             if t.islower() and i > 0:
                 lower_vocab.add(t)
 
@@ -138,7 +139,8 @@ def find_mentions(
 
     hits: list[list[_Term]] = []
     df: dict[int, int] = defaultdict(int)
-    for p, ts in zip(passages, toks):
+    for p in passages:
+        ts = _tokens(p.text)
         found: list[_Term] = []
         seen: set[int] = set()
         i, n = 0, len(ts)

@@ -32,7 +32,7 @@ def build(sources: list[Path], index: Path) -> None:
     finally:
         bars.close()
     for e in report.errors:
-        _err(f"  skipped {e.path}: {e.reason}")
+        _err(f"  {e.path}: {e.reason}")  # the reason says what was done (skipped, renamed, ...)
     _err(
         f"indexed {report.passages} passages from {report.documents} documents "
         f"({report.files_seen} files seen, {len(report.errors)} problems) into {index}\n"
