@@ -1,4 +1,4 @@
-"""Evaluate rerankers (BM25 top-N reranked) on NFCorpus dev and ADGM obliqa_dev (fixed random 500).
+"""Evaluate rerankers (BM25 top-N reranked) on NFCorpus dev and ADGM obliqa_dev (fixed random subsets).
 
     python bench/rerank_eval.py --name zero-shot [--reranker DIR] --out bench/results/rerank-zero-shot.json
 
@@ -21,8 +21,8 @@ from server.rerank.strategy import rerank_ids
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = {
-    "nfcorpus-dev": ("/tmp/idx-nfcorpus", DATA / "nfcorpus/queries.jsonl", DATA / "nfcorpus/qrels/dev.tsv", None),
-    "obliqa-dev-500": ("/tmp/idx-adgm", DATA / "adgm/tasks/obliqa_dev/queries.jsonl", DATA / "adgm/tasks/obliqa_dev/qrels.tsv", 500),
+    "nfcorpus-dev": ("/tmp/idx-nfcorpus", DATA / "nfcorpus/queries.jsonl", DATA / "nfcorpus/qrels/dev.tsv"),
+    "obliqa-dev": ("/tmp/idx-adgm", DATA / "adgm/tasks/obliqa_dev/queries.jsonl", DATA / "adgm/tasks/obliqa_dev/qrels.tsv"),
 }
 
 
@@ -32,15 +32,18 @@ def main() -> None:
     ap.add_argument("--reranker", default=None, help="model folder; omit for BM25 alone, 'zero-shot' for MiniLM")
     ap.add_argument("--candidates", type=int, default=50)
     ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--sample", default="nfcorpus-dev=0,obliqa-dev=500",
+                    help="fixed random subset per set (seed 0); 0 = all judged queries")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     result: dict = {"name": a.name, "reranker": a.reranker, "candidates": a.candidates}
     for set_name in a.sets.split(","):
-        index, qpath, rpath, sample = SETS[set_name]
+        index, qpath, rpath = SETS[set_name]
+        sample = dict((k, int(v)) for k, v in (x.split("=") for x in a.sample.split(","))).get(set_name, 0)
         corpus = Corpus.open(Path(index))
         qs, qr = load_queries(qpath), load_qrels(rpath)
         judged = sorted(q for q in qs if q in qr)
-        if sample:
+        if sample and sample < len(judged):
             judged = sorted(random.Random(0).sample(judged, sample))
         qs = {q: qs[q] for q in judged}
         if a.reranker is None:
@@ -60,6 +63,7 @@ def main() -> None:
                 rerank_ids(corpus, rr, q, a.candidates, a.candidates)
                 warm.append((time.perf_counter() - t0) * 1000)
             m["warm_latency_p50_ms"] = round(statistics.median(warm), 2)
+        m["sample_seed0"] = sample or "all"
         result[set_name] = m
         print(set_name, m, file=sys.stderr, flush=True)
     a.out.parent.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,8 @@ GGUF = {
     "smollm2": ("SmolLM2-135M-Instruct.Q4_1.gguf",
                 "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
 }
-SCHEMA = {"type": "object", "properties": {"question": {"type": "string", "minLength": 10, "maxLength": 300}},
-          "required": ["question"]}
+# No length bounds in the schema: llama.cpp expands them into one grammar rule per character (very slow).
+SCHEMA = {"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]}
 PROMPT = (
     "Here is a passage from {title}:\n\n{text}\n\n"
     "Write one question that a professional reading these documents might ask, which this passage answers. "
@@ -76,8 +76,10 @@ def locate_gguf(name: str = "qwen2.5-0.5b") -> Path:
 
 
 def generate_questions(corpus: Corpus, n: int, model: str = "qwen2.5-0.5b", seed: int = 0, min_chars: int = 120,
-                       progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
-    """(question, passage id) for n sampled passages (those with at least min_chars of text)."""
+                       progress: Callable[[int, int], None] | None = None,
+                       sink: Callable[[str, str], None] | None = None) -> list[tuple[str, str]]:
+    """(question, passage id) for n sampled passages (those with at least min_chars of text);
+    `sink` sees each pair as it is written (to keep partial work)."""
     from llama_cpp import Llama
 
     rng = random.Random(seed)
@@ -96,6 +98,8 @@ def generate_questions(corpus: Corpus, n: int, model: str = "qwen2.5-0.5b", seed
             q = ""
         if len(q) >= 10:
             out.append((q, p.id))
+            if sink:
+                sink(q, p.id)
         if progress:
             progress(i, len(chosen))
     return out

@@ -16,8 +16,14 @@ def train_embedding(base: str, examples: list[Example], by_source: dict, cfg: Tr
                     attach_negatives) -> tuple[object, dict, dict, float, int]:
     from datasets import Dataset, DatasetDict
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.losses import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
-    from sentence_transformers.training_args import BatchSamplers, MultiDatasetBatchSamplers
+    try:  # sentence-transformers >= 6 moved these
+        from sentence_transformers.sentence_transformer.losses import (
+            CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss,
+        )
+        from sentence_transformers.sentence_transformer.training_args import BatchSamplers, MultiDatasetBatchSamplers
+    except ImportError:
+        from sentence_transformers.losses import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
+        from sentence_transformers.training_args import BatchSamplers, MultiDatasetBatchSamplers
 
     model = SentenceTransformer(base, device="cpu", local_files_only=True)
     model.max_seq_length = cfg.max_seq_length
