@@ -32,11 +32,12 @@ __all__ = ["train_reranker_cmd", "feedback_group", "compare_rerankers", "run_rer
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @click.option("--holdout", type=int, default=50, show_default=True, help="Held-back labelled queries for before/after metrics.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--fusion", is_flag=True, help="Instead: fit a logistic-regression fusion of BM25 and the --base (or zero-shot) embedding cosine.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output root; each run writes a versioned folder inside.")
 def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None, use_feedback: bool, feedback_db: Path | None,
                        synthetic: int, generator: str, base: str | None, negatives: str, max_steps: int,
                        time_budget: float | None, batch_size: int, max_seq_length: int, learning_rate: float,
-                       holdout: int, seed: int, out: Path) -> None:
+                       holdout: int, seed: int, fusion: bool, out: Path) -> None:
     """Fine-tune the reranker on labelled pairs, feedback and/or synthetic questions.
 
     Writes OUT/rr-<time>/ with a model card; point `serve --reranker` or `eval --reranker` at it."""
@@ -49,6 +50,19 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
     if not (queries or use_feedback or synthetic):
         raise click.UsageError("nothing to train on: give --queries/--qrels, --feedback, or --synthetic N")
     corpus = open_corpus(index_dir, allow_sample=False)
+    if fusion:
+        if not (queries and qrels):
+            raise click.UsageError("--fusion fits on labelled queries: give --queries and --qrels")
+        from server.evaluate import load_qrels as _lq, load_queries as _lqs
+        from server.rerank import load_reranker
+        from server.rerank.fusion import fit_fusion
+
+        try:
+            folder = fit_fusion(corpus, _lqs(queries), _lq(qrels), load_reranker(base or "minilm-zero-shot", corpus), out)
+        except (ValueError, UsageError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(str(folder))
+        return
     name = Path(index_dir).name or "index"
     source = Source(name, corpus)
     try:

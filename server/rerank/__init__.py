@@ -85,8 +85,7 @@ def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None =
         from server.rerank.fusion import FusionReranker
 
         base = card.get("embedding") or ZERO_SHOT
-        embedder = (load_reranker(ZERO_SHOT, corpus, cache) if base == ZERO_SHOT
-                    else load_reranker(folder / base, corpus, cache))
+        embedder = load_reranker(ZERO_SHOT if base == ZERO_SHOT else folder / base, corpus, cache)
         if corpus is None:
             raise UsageError("a fusion reranker needs the corpus (its BM25 scores)")
         return FusionReranker.load(folder, embedder, corpus)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import numpy as np
 from graph.model import Passage
 from server.rerank.embedding import EmbeddingReranker
 
-__all__ = ["FusionReranker", "features", "fit_weights", "FEATURES"]
+__all__ = ["FusionReranker", "features", "fit_weights", "fit_fusion", "FEATURES"]
 
 FEATURES = ("bm25_norm", "cosine")
 
@@ -48,3 +48,39 @@ class FusionReranker:
         w = np.array([self.weights[n] for n in FEATURES])
         z = x @ w + self.weights["bias"]
         return [1.0 / (1.0 + math.exp(-v)) for v in z]
+
+
+def fit_fusion(corpus, queries: dict[str, str], qrels: dict[str, dict[str, float]], embedder: EmbeddingReranker,
+               out: Path, candidates: int = 50, max_queries: int = 200, seed: int = 0) -> Path:
+    """Fit the weights on labelled queries (BM25 top `candidates` each) and write a fusion folder:
+    fusion.json plus the model card; the embedding model is referenced, not copied."""
+    import random
+    from datetime import datetime, timezone
+
+    from server.rerank import CARD, ZERO_SHOT
+
+    qids = sorted(q for q in queries if any(s > 0 for s in qrels.get(q, {}).values()))
+    random.Random(seed).shuffle(qids)
+    xs, ys = [], []
+    for q in qids[:max_queries]:
+        ps = [p for p, _ in corpus.bm25(queries[q], candidates)]
+        if not ps:
+            continue
+        xs.append(features(corpus, queries[q], ps, embedder.score(queries[q], ps)))
+        ys += [1 if qrels[q].get(p.id, 0) > 0 else 0 for p in ps]
+    if not xs or len(set(ys)) < 2:
+        raise ValueError("fusion needs labelled queries whose BM25 candidates include relevant and irrelevant passages")
+    weights = fit_weights(np.concatenate(xs), np.array(ys))
+    version = datetime.now(timezone.utc).strftime("fusion-%Y%m%d-%H%M%S")
+    folder = Path(out) / version
+    folder.mkdir(parents=True, exist_ok=False)
+    (folder / "fusion.json").write_text(json.dumps({"features": list(FEATURES), "weights": weights}, indent=2), encoding="utf-8")
+    base = ZERO_SHOT if embedder.name == ZERO_SHOT else str(Path(embedder.model_path).resolve())
+    card = {"kind": "fusion", "version": version, "embedding": base, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "data": {"queries": min(len(qids), max_queries), "pairs": len(ys), "positives": int(sum(ys))},
+            "hyperparameters": {"candidates": candidates, "model": "logistic regression (balanced)", "features": list(FEATURES)}}
+    (folder / CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    (folder / "README.md").write_text(f"# readtrail fusion reranker {version}\n\nLogistic regression over {', '.join(FEATURES)}; "
+                                      f"embedding: {base}.\n\n```json\n{json.dumps(weights, indent=2)}\n```\n", encoding="utf-8")
+    (Path(out) / "LATEST").write_text(version + "\n", encoding="utf-8")
+    return folder

@@ -86,3 +86,16 @@ def test_bm25_rerank_strategy(zero_shot, tiny_corpus: Corpus) -> None:
     ranked = strat(tiny_corpus, "suspicious activity report officer", 10)
     bm = [p.id for p, _ in tiny_corpus.bm25("suspicious activity report officer", 10)]
     assert set(ranked[:3]) == set(bm[:3]) and ranked[3:] == bm[3:]
+
+
+def test_fusion_fits_saves_json_and_reloads(zero_shot, tiny_corpus: Corpus, tmp_path: Path) -> None:
+    from server.rerank.fusion import FusionReranker, fit_fusion
+
+    queries = {"q1": "suspicious activity report", "q2": "money laundering reporting officer", "q3": "notifications in writing"}
+    qrels = {"q1": {"aml:2.1": 1.0}, "q2": {"aml:1.1": 1.0}, "q3": {"gen:4": 1.0}}
+    folder = fit_fusion(tiny_corpus, queries, qrels, zero_shot, tmp_path, candidates=6)
+    assert not list(folder.glob("*.pkl")) and json.loads((folder / "fusion.json").read_text(encoding="utf-8"))["weights"]
+    rr = load_reranker(tmp_path, tiny_corpus, cache_dir=None)
+    assert isinstance(rr, FusionReranker)
+    s = rr.score("suspicious activity report", [tiny_corpus.passage("aml:2.1"), tiny_corpus.passage("gen:5")])
+    assert s[0] > s[1] and all(0 <= v <= 1 for v in s)
