@@ -21,8 +21,12 @@ def zero_shot(tmp_path_factory: pytest.TempPathFactory) -> Reranker:
     return load_reranker(None, cache_dir=tmp_path_factory.mktemp("vectors"))
 
 
-def test_no_model_configured_says_so_and_uses_zero_shot(zero_shot: Reranker, tiny_corpus: Corpus, capsys) -> None:
-    load_reranker(None, cache_dir=None)
+def test_no_model_configured_says_so_and_uses_zero_shot(zero_shot: Reranker, tiny_corpus: Corpus, capsys,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.rerank.embedding as emb
+
+    monkeypatch.setattr(emb, "EmbeddingReranker", lambda path, name, **kw: (path, name))
+    assert load_reranker(None, cache_dir=None) == (emb.minilm_path(), ZERO_SHOT)
     assert "no trained reranker configured" in capsys.readouterr().err
     assert zero_shot.name == ZERO_SHOT and isinstance(zero_shot, Reranker)
     ps = [tiny_corpus.passage("aml:2.1"), tiny_corpus.passage("gen:5")]

@@ -109,3 +109,33 @@ def test_graded_labels_and_feedback_pairs(tiny_train: Source) -> None:
           {"query": "q", "passage_id": "gone", "label": 1.0, "weight": 1.0}]
     ex, unusable = feedback_examples(fb, tiny_train.corpus)
     assert len(ex) == 1 and ex[0].negatives == ["r:audit", "r:marketing"] and unusable == 2
+
+
+@pytest.mark.slow
+def test_cli_cold_start_with_synthetic_questions(tiny_index: Path, tmp_path: Path) -> None:
+    """No labels at all: the small packaged LLM writes questions, the trainer uses them (cold start)."""
+    pytest.importorskip("llama_cpp")
+    from click.testing import CliRunner
+
+    from server.cli import main
+    from server.training.synthetic import locate_gguf
+
+    try:
+        locate_gguf("smollm2")
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"the small test model is not installed: {exc}")
+    r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--synthetic", "3", "--generator", "smollm2",
+                                  "--negatives", "random", "--max-steps", "2", "--batch-size", "2",
+                                  "--max-seq-length", "32", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    card = json.loads((Path(r.output.strip().splitlines()[-1]) / CARD).read_text(encoding="utf-8"))
+    assert card["data"].get("synthetic:index", 0) >= 1 and card["steps"] >= 1
+
+
+def test_cli_needs_something_to_train_on(tiny_index: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--out", str(tmp_path)])
+    assert r.exit_code != 0 and "nothing to train on" in r.output
