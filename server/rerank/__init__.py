@@ -57,12 +57,13 @@ def detect_kind(folder: Path) -> str:
     )
 
 
-def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None = None,
+def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None | str = "default",
                   max_seq_length: int | None = None) -> Reranker:
-    """Build the reranker a folder describes; None: the zero-shot MiniLM bi-encoder (said on stderr)."""
+    """Build the reranker a folder describes; None: the zero-shot MiniLM bi-encoder (said on stderr).
+    Passage vectors are cached under `cache_dir` ("default": readtrail home; None: in memory only)."""
     from server.rerank.embedding import DEFAULT_MAX_SEQ, EmbeddingReranker, minilm_path
 
-    cache = cache_dir if cache_dir is not None else vector_cache_dir()
+    cache = vector_cache_dir() if cache_dir == "default" else cache_dir
     if path is None or str(path) in ("", ZERO_SHOT):
         if path is None:
             print("readtrail: no trained reranker configured (--reranker / READTRAIL_RERANKER); "
