@@ -352,6 +352,7 @@ def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver 
     out: list[Reference] = []
     for p, cs in zip(passages, cites):
         ctx: list[str] = []
+        seen: set[tuple[str, tuple[str, ...]]] = set()  # the same citation repeated in a passage counts once
         for c in cs:
             if c.document:
                 d = r.document_for(c.document, p.doc_id)
@@ -362,5 +363,9 @@ def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver 
             dom = dominant.get(p.doc_id)
             # the cited kind must be one this document uses when naming its dominant document
             extra = ctx + ([dom] if dom and c.kind in kinds[(p.doc_id, dom)] else [])
-            out.append(Reference(src=p.id, text=c.text, targets=r.resolve(p, c, extra)))
+            targets = r.resolve(p, c, extra)
+            key = (c.text, tuple(targets))
+            if key not in seen:
+                seen.add(key)
+                out.append(Reference(src=p.id, text=c.text, targets=targets))
     return out
