@@ -63,6 +63,12 @@ def main() -> None:
                 rerank_ids(corpus, rr, q, a.candidates, a.candidates)
                 warm.append((time.perf_counter() - t0) * 1000)
             m["warm_latency_p50_ms"] = round(statistics.median(warm), 2)
+        if a.reranker is not None and hasattr(rr, "vectors"):  # the same model fused with BM25 (vectors cached now)
+            from server.rerank.fusion import EQUAL_WEIGHTS, FusionReranker
+
+            fused = FusionReranker(rr, corpus, EQUAL_WEIGHTS)
+            fm = evaluate(corpus, qs, qr, lambda c, q, d: rerank_ids(c, fused, q, a.candidates, d), depth=a.candidates).metrics
+            m["fused_bm25"] = {k: fm[k] for k in ("ndcg@10", "recall@10", "latency_p50_ms")}
         m["sample_seed0"] = sample or "all"
         result[set_name] = m
         print(set_name, m, file=sys.stderr, flush=True)

@@ -175,7 +175,7 @@ def connect_help(index_dir: str | None, corpus: Corpus) -> str:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the figures as flat JSON.")
 @click.option("--limit", type=int, default=None, help="Only the first N judged queries.")
 @click.option("--model", envvar="READTRAIL_MODEL", default=None, help="agent: a GGUF file or packaged name (see `readtrail models`).")
-@click.option("--reranker", "rerankers", multiple=True, help="bm25+rerank: a reranker folder (repeat to compare; 'zero-shot' for MiniLM).")
+@click.option("--reranker", "rerankers", multiple=True, help="bm25+rerank: a reranker folder (repeat to compare); 'default' or 'zero-shot' (MiniLM alone).")
 @click.option("--candidates", type=int, default=50, show_default=True, help="bm25+rerank: BM25 candidates to rerank.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None, help="With several --reranker: quality-vs-latency PNG.")
 @click.option("--easy-out", type=click.Path(path_type=Path), default=None, help="bm25+rerank: write ids of queries every configuration gets fully right.")

@@ -141,11 +141,11 @@ def compare_rerankers(corpus, queries: dict, qrels: dict, rerankers: list[str], 
     from server.progress import track
     from server.rerank import load_reranker
 
-    configs = rerankers or ["minilm-zero-shot"]
+    configs = rerankers or ["default"]
     reports = {}
     for path in configs:
-        try:
-            rr = load_reranker(None if path == "zero-shot" else path, corpus)
+        try:  # "default": what serve uses with no trained model; "zero-shot": MiniLM cosine alone
+            rr = load_reranker({"default": None, "zero-shot": "minilm-zero-shot"}.get(path, path), corpus)
         except UsageError as exc:
             raise click.UsageError(str(exc)) from exc
         strat = STRATEGIES["bm25+rerank"](reranker=rr, candidates=candidates)

@@ -1,7 +1,8 @@
 """Rerankers: one interface (`Reranker`), backends chosen from a model folder's card.
 
 `load_reranker(None, corpus)` says on stderr that no trained model is configured and uses the
-best zero-shot option measured here: the packaged MiniLM as a bi-encoder."""
+best zero-shot option measured here: BM25 plus the packaged MiniLM's cosine (MiniLM alone loses to
+BM25 on regulations; see bench/RERANKER.md). Without a corpus: MiniLM alone."""
 from __future__ import annotations
 
 import json
@@ -12,10 +13,11 @@ from server.errors import UsageError
 from server.rerank.base import Reranker
 from server.settings import readtrail_home
 
-__all__ = ["Reranker", "load_reranker", "read_card", "CARD", "ZERO_SHOT", "detect_kind", "vector_cache_dir"]
+__all__ = ["Reranker", "load_reranker", "read_card", "CARD", "ZERO_SHOT", "ZERO_SHOT_FUSED", "detect_kind", "vector_cache_dir"]
 
 CARD = "readtrail-reranker.json"  # written by train-reranker: kind, base, data, metrics
-ZERO_SHOT = "minilm-zero-shot"
+ZERO_SHOT = "minilm-zero-shot"  # MiniLM cosine alone
+ZERO_SHOT_FUSED = "bm25+minilm-zero-shot"  # the default: BM25 and MiniLM cosine summed (no labels)
 KINDS = ("embedding", "cross-encoder", "fusion")
 
 
@@ -64,12 +66,18 @@ def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None |
     from server.rerank.embedding import DEFAULT_MAX_SEQ, EmbeddingReranker, minilm_path
 
     cache = vector_cache_dir() if cache_dir == "default" else cache_dir
-    if path is None or str(path) in ("", ZERO_SHOT):
+    if path is None or str(path) in ("", ZERO_SHOT, ZERO_SHOT_FUSED):
+        embedder = EmbeddingReranker(minilm_path(), name=ZERO_SHOT, max_seq_length=max_seq_length or DEFAULT_MAX_SEQ,
+                                     cache_dir=cache)
         if path is None:
-            print("readtrail: no trained reranker configured (--reranker / READTRAIL_RERANKER); "
-                  "using the zero-shot MiniLM bi-encoder", file=sys.stderr)
-        return EmbeddingReranker(minilm_path(), name=ZERO_SHOT, max_seq_length=max_seq_length or DEFAULT_MAX_SEQ,
-                                 cache_dir=cache)
+            what = "BM25 + MiniLM cosine (label-free fusion)" if corpus is not None else "the MiniLM bi-encoder"
+            print("readtrail: no trained reranker configured (--reranker / READTRAIL_RERANKER); using the zero-shot "
+                  f"default: {what}", file=sys.stderr)
+        if str(path) == ZERO_SHOT or corpus is None:
+            return embedder
+        from server.rerank.fusion import EQUAL_WEIGHTS, FusionReranker
+
+        return FusionReranker(embedder, corpus, EQUAL_WEIGHTS, name=ZERO_SHOT_FUSED)
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise UsageError(f"reranker folder {folder} does not exist: give a folder written by `readtrail train-reranker`")

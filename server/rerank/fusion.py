@@ -12,9 +12,12 @@ import numpy as np
 from graph.model import Passage
 from server.rerank.embedding import EmbeddingReranker
 
-__all__ = ["FusionReranker", "features", "fit_weights", "fit_fusion", "FEATURES"]
+__all__ = ["FusionReranker", "features", "fit_weights", "fit_fusion", "FEATURES", "EQUAL_WEIGHTS"]
 
 FEATURES = ("bm25_norm", "cosine")
+# Label-free default: BM25 normalised by the best candidate's score, plus the cosine. Measured better than
+# either alone on NFCorpus dev and obliqa_dev (bench/RERANKER.md), where MiniLM alone loses to BM25 on ADGM.
+EQUAL_WEIGHTS = {"bias": 0.0, "bm25_norm": 1.0, "cosine": 1.0}
 
 
 def features(corpus, query: str, passages: Sequence[Passage], cos: list[float]) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from server.corpus import Corpus
 from server.errors import UsageError
 from server.evaluate import STRATEGIES
-from server.rerank import ZERO_SHOT, Reranker, detect_kind, load_reranker
+from server.rerank import ZERO_SHOT, ZERO_SHOT_FUSED, Reranker, detect_kind, load_reranker
 from server.rerank import strategy as _strategy  # noqa: F401  (registers bm25+rerank)
 from server.rerank.cache import VectorCache
 
@@ -28,6 +28,8 @@ def test_no_model_configured_says_so_and_uses_zero_shot(zero_shot: Reranker, tin
     monkeypatch.setattr(emb, "EmbeddingReranker", lambda path, name, **kw: (path, name))
     assert load_reranker(None, cache_dir=None) == (emb.minilm_path(), ZERO_SHOT)
     assert "no trained reranker configured" in capsys.readouterr().err
+    fused = load_reranker(None, tiny_corpus, cache_dir=None)  # with a corpus: BM25 + cosine, no labels
+    assert fused.name == ZERO_SHOT_FUSED and "label-free fusion" in capsys.readouterr().err
     assert zero_shot.name == ZERO_SHOT and isinstance(zero_shot, Reranker)
     ps = [tiny_corpus.passage("aml:2.1"), tiny_corpus.passage("gen:5")]
     s = zero_shot.score("How quickly must a suspicious activity report be filed?", ps)
