@@ -18,7 +18,7 @@ __all__ = [
 
 STRATEGY_NAMES = ("walk", "agent")
 LIMITS = {"max_steps": (1, 50), "max_seconds": (0.5, 120.0), "k": (1, 50), "question_chars": 2_000}
-DEFAULTS = {"walk": {"max_steps": 6, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
+DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
 
 
 def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: float, k: int) -> None:

@@ -31,8 +31,8 @@ class AgentOptions:
     screen_references: int = 6
     line_chars: int = 90
     search_k: int = 10
-    hop_weight: float = 0.5
-    keep_bonus: float = 0.05  # kept passages rank a little higher than their reranker score alone
+    pair_weight: float = 1.0
+    keep_bonus: float = 0.02  # kept passages rank a little higher (own scores are reciprocal ranks, <= 0.2)
     max_tokens: int = 96
 
 
@@ -55,7 +55,7 @@ class Screen:
 
 def build_screen(pool: Pool, question: str, notes: list[str], step: int, max_steps: int, o: AgentOptions) -> Screen:
     corpus = pool.corpus
-    shown = [p for p in pool.ranked(o.hop_weight, o.keep_bonus) if p not in pool.kept][: o.screen_passages]
+    shown = [p for p in pool.ranked(o.pair_weight, o.keep_bonus) if p not in pool.kept][: o.screen_passages]
     passages = {f"P{i}": pid for i, pid in enumerate(shown, 1)}
     p_lines = []
     for h, pid in passages.items():
@@ -141,7 +141,7 @@ def _execute(action: dict[str, Any], screen: Screen, pool: Pool, o: AgentOptions
         return added, {"reference": action["reference"], "from": src, "text": text}, f"followed \"{_line(text, 40)}\""
     if kind == "read":
         pid = screen.passages[action["passage"]]
-        added = pool.expand(pid, READ_KINDS)
+        added = pool.expand([pid], READ_KINDS)
         return added, {"passage": action["passage"], "id": pid}, f"read around [{pool.corpus.passage(pid).label or pid}]"
     if kind == "keep":
         pid = screen.passages[action["passage"]]
@@ -193,6 +193,6 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         stopped = budget.exhausted()
     return DeepSearchResult(
         question=question, strategy="agent", model=model.name, reranker=getattr(reranker, "name", type(reranker).__name__),
-        prompt_version=prompt_version(), evidence=pool.evidence(k, o.hop_weight, o.keep_bonus), trace=trace,
+        prompt_version=prompt_version(), evidence=pool.evidence(k, o.pair_weight, o.keep_bonus), trace=trace,
         steps=budget.steps, stopped=stopped or "max_steps", candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
     )

@@ -14,7 +14,11 @@ from server.traversal.result import Evidence, TraceStep
 __all__ = ["Pool", "expand_targets", "seed_pool", "EXPAND_CAPS"]
 
 # How many targets of each edge kind one expansion may add (a section with 300 children must not flood).
-EXPAND_CAPS = {"reference": 8, "mention": 4, "next": 1, "prev": 1, "parent": 1, "child": 4}
+# "cited_by" walks a reference backwards: BM25 often finds the cited rule, not the passage citing it.
+EXPAND_CAPS = {"reference": 10, "mention": 6, "cited_by": 10, "next": 1, "prev": 1, "parent": 1, "child": 3}
+LINK_KINDS = ("reference", "mention", "cited_by")  # edges that pair two passages in the ranking
+BM25_DEPTH = 300  # BM25 ranks known for this many passages per question (one tantivy call)
+RRF_K = 10
 
 
 def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND_CAPS)) -> list[tuple[str, str]]:
@@ -24,8 +28,10 @@ def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND
     out: dict[str, str] = {}
     if pid not in corpus.graph:
         return []
-    for _, dst, data in corpus.graph.out_edges(pid, data=True):
-        kind = data.get("kind", "")
+    edges = [(dst, data.get("kind", "")) for _, dst, data in corpus.graph.out_edges(pid, data=True)]
+    if "cited_by" in wanted:
+        edges += [(src, "cited_by") for src, _, data in corpus.graph.in_edges(pid, data=True) if data.get("kind") == "reference"]
+    for dst, kind in edges:
         if kind not in wanted or dst in out or dst == pid or dst not in corpus.by_id:
             continue
         if counts.get(kind, 0) >= EXPAND_CAPS.get(kind, 4):
@@ -33,7 +39,7 @@ def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND
         counts[kind] = counts.get(kind, 0) + 1
         out[dst] = kind
     # references first: they are the hop one-shot retrieval misses
-    order = {k: i for i, k in enumerate(("reference", "mention", "child", "parent", "next", "prev"))}
+    order = {k: i for i, k in enumerate(("reference", "cited_by", "mention", "child", "parent", "next", "prev"))}
     return sorted(out.items(), key=lambda kv: order.get(kv[1], 9))
 
 
@@ -48,54 +54,70 @@ class Pool:
     bm25_rank: dict[str, int] = field(default_factory=dict)
     expanded: set[str] = field(default_factory=set)
     kept: list[str] = field(default_factory=list)
+    links: dict[str, set[str]] = field(default_factory=dict)  # undirected reference/mention pairs
 
     def add(self, items: Iterable[tuple[str, str]], src: str | None = None) -> list[str]:
-        """Add (id, via) pairs; score only the new ones, in one reranker batch. Returns the new ids."""
-        new: dict[str, str] = {}
-        for pid, via in items:
+        """Add (id, via) pairs reached from `src`; score only the new ones. Returns the new ids."""
+        return self._add((pid, via, src) for pid, via in items)
+
+    def _add(self, items: Iterable[tuple[str, str, str | None]]) -> list[str]:
+        """(id, via, src) triples; one reranker call for all new ids."""
+        new: dict[str, tuple[str, str | None]] = {}
+        for pid, via, src in items:
+            if src is not None and via in LINK_KINDS and pid != src:
+                self.links.setdefault(src, set()).add(pid)
+                self.links.setdefault(pid, set()).add(src)
             if pid not in self.rerank and pid not in new and pid in self.corpus.by_id:
-                new[pid] = via
+                new[pid] = (via, src)
         if not new:
             return []
         ids = list(new)
         scores = self.reranker.score(self.question, [self.corpus.passage(p) for p in ids])
         for pid, s in zip(ids, scores):
             self.rerank[pid] = float(s)
-            self.via[pid] = new[pid]
-            self.from_id[pid] = src
+            self.via[pid], self.from_id[pid] = new[pid]
         return ids
 
     def add_bm25(self, query: str, k: int, via: str = "bm25") -> list[str]:
-        hits = self.corpus.bm25(query, k)
-        for rank, (p, _) in enumerate(hits):
-            self.bm25_rank.setdefault(p.id, rank)
-        return self.add(((p.id, via) for p, _ in hits))
+        """The top k BM25 hits join the pool; for the question itself, BM25 ranks are kept deeper
+        (BM25_DEPTH) so that passages reached through the graph get a BM25 rank too."""
+        hits = self.corpus.bm25(query, max(k, BM25_DEPTH) if via == "bm25" else k)
+        if via == "bm25":
+            for rank, (p, _) in enumerate(hits):
+                self.bm25_rank.setdefault(p.id, rank)
+        return self.add(((p.id, via) for p, _ in hits[:k]))
 
-    def expand(self, pid: str, kinds: Iterable[str] = tuple(EXPAND_CAPS)) -> list[str]:
-        self.expanded.add(pid)
-        return self.add(expand_targets(self.corpus, pid, kinds), src=pid)
+    def expand(self, pids: Iterable[str], kinds: Iterable[str] = tuple(EXPAND_CAPS)) -> list[str]:
+        """Add what the passages link to, in one reranker call."""
+        pids, kinds = list(pids), tuple(kinds)
+        self.expanded.update(pids)
+        return self._add((dst, kind, pid) for pid in pids for dst, kind in expand_targets(self.corpus, pid, kinds))
 
-    def final_score(self, pid: str, hop_weight: float = 0.5, keep_bonus: float = 0.0) -> float:
-        """The reranker score, lifted toward the score of the passage that cites it: a cited rule is
-        often worded unlike the question but needed beside the passage that cites it."""
-        s = self.rerank[pid]
-        src = self.from_id.get(pid)
-        if src is not None and self.via.get(pid) in ("reference", "mention") and src in self.rerank:
-            s = max(s, hop_weight * self.rerank[src] + (1 - hop_weight) * s)
-        if pid in self.kept:
-            s += keep_bonus
-        return s
+    def scores(self, pair_weight: float = 1.0, keep_bonus: float = 0.0) -> dict[str, float]:
+        """Each passage's own score fuses its BM25 rank and its reranker rank (reciprocal ranks); a
+        passage linked by a reference or mention adds its best partner's own score times pair_weight,
+        so a rule and the rule it cites rise together (answers often need both)."""
+        by_rr = sorted(self.rerank, key=lambda p: -self.rerank[p])
+        own = {p: 1 / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i) for i, p in enumerate(by_rr)}
+        kept = set(self.kept)
+        return {
+            p: s + pair_weight * max((own[q] for q in self.links.get(p, ()) if q in own), default=0.0)
+            + (keep_bonus if p in kept else 0.0)
+            for p, s in own.items()
+        }
 
-    def ranked(self, hop_weight: float = 0.5, keep_bonus: float = 0.0) -> list[str]:
-        return sorted(self.rerank, key=lambda p: -self.final_score(p, hop_weight, keep_bonus))
+    def ranked(self, pair_weight: float = 1.0, keep_bonus: float = 0.0) -> list[str]:
+        scores = self.scores(pair_weight, keep_bonus)
+        return sorted(scores, key=lambda p: (-scores[p], -self.rerank[p]))
 
-    def evidence(self, k: int, hop_weight: float = 0.5, keep_bonus: float = 0.0) -> list[Evidence]:
+    def evidence(self, k: int, pair_weight: float = 1.0, keep_bonus: float = 0.0) -> list[Evidence]:
+        scores = self.scores(pair_weight, keep_bonus)
         out = []
-        for pid in self.ranked(hop_weight, keep_bonus)[:k]:
+        for pid in sorted(scores, key=lambda p: (-scores[p], -self.rerank[p]))[:k]:
             p = self.corpus.passage(pid)
             text = p.text if len(p.text) <= 300 else p.text[:300].rstrip() + " …"
             out.append(Evidence(
-                id=pid, document=p.doc_id, label=p.label, score=round(self.final_score(pid, hop_weight, keep_bonus), 4),
+                id=pid, document=p.doc_id, label=p.label, score=round(scores[pid], 5),
                 rerank_score=round(self.rerank[pid], 4), kept=pid in self.kept, via=self.via[pid],
                 from_id=self.from_id.get(pid), text=text,
             ))

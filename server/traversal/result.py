@@ -12,7 +12,7 @@ class Evidence(BaseModel):
     id: str
     document: str
     label: str | None = None
-    score: float = Field(description="Final ranking score (reranker score, adjusted for how the passage was reached).")
+    score: float = Field(description="Ranking score: reciprocal BM25 and reranker ranks, plus its best linked partner's.")
     rerank_score: float = Field(description="The reranker's score against the question.")
     kept: bool = Field(default=False, description="The agent chose to keep it as evidence.")
     via: str = Field(description="How it was reached: bm25, search, reference, mention, next, prev, parent, child.")

@@ -17,8 +17,9 @@ __all__ = ["WalkOptions", "walk"]
 @dataclass(frozen=True)
 class WalkOptions:
     seeds: int = 20  # BM25 candidates scored by the reranker before the first step
-    frontier: int = 10  # only passages ranked this high are worth expanding
-    hop_weight: float = 0.5  # see Pool.final_score
+    frontier: int = 12  # only passages ranked this high are worth expanding
+    per_step: int = 3  # passages expanded per step
+    pair_weight: float = 1.0  # see Pool.scores
 
 
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
@@ -27,21 +28,21 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
-        ranked = pool.ranked(options.hop_weight)[: options.frontier]
-        best = next((p for p in ranked if p not in pool.expanded), None)
-        if best is None:
+        ranked = pool.ranked(options.pair_weight)[: options.frontier]
+        best = [p for p in ranked if p not in pool.expanded][: options.per_step]
+        if not best:
             stopped = "exhausted"
             break
         t = time.perf_counter()
         added = pool.expand(best)
         budget.steps += 1
-        trace.append(TraceStep(step=budget.steps, action="expand", args={"id": best}, added=added,
+        trace.append(TraceStep(step=budget.steps, action="expand", args={"ids": best}, added=added,
                                ms=round((time.perf_counter() - t) * 1000, 2)))
         if on_step:
-            on_step(budget.steps, budget.max_steps, f"expanded {best}: +{len(added)}")
+            on_step(budget.steps, budget.max_steps, f"expanded {len(best)} passages: +{len(added)}")
         stopped = budget.exhausted()
     return DeepSearchResult(
         question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
-        evidence=pool.evidence(k, options.hop_weight), trace=trace, steps=budget.steps, stopped=stopped,
+        evidence=pool.evidence(k, options.pair_weight), trace=trace, steps=budget.steps, stopped=stopped,
         candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
     )
