@@ -96,6 +96,32 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
     click.echo(str(folder))
 
 
+@main.command("warm-reranker")
+@click.option("--index", "index_dir", required=True)
+@click.option("--reranker", default=None, help="A trained embedding reranker folder (default: the zero-shot MiniLM).")
+def warm_reranker_cmd(index_dir: str, reranker: str | None) -> None:
+    """Encode every passage now (index time) instead of on first touch, so that no query pays for it.
+
+    Vectors go to the on-disk cache that `serve` and `eval` read (readtrail home)."""
+    from server.progress import StageBars
+    from server.rerank import load_reranker
+
+    corpus = open_corpus(index_dir, allow_sample=False)
+    try:
+        rr = load_reranker(reranker or "minilm-zero-shot", corpus)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    embedder = getattr(rr, "embedder", rr)
+    if not hasattr(embedder, "precompute"):
+        raise click.UsageError(f"{rr.name} scores pairs (a cross-encoder): there are no passage vectors to precompute")
+    bars = StageBars()
+    try:
+        embedder.precompute(corpus.passages, progress=lambda d, t: bars("encode passages", d, t))
+    finally:
+        bars.close()
+    click.echo(f"{len(corpus.passages)} passage vectors cached for {embedder.name}")
+
+
 @main.group("feedback")
 def feedback_group() -> None:
     """Record verdicts on passages and export them as training pairs."""

@@ -105,3 +105,14 @@ def test_fusion_fits_saves_json_and_reloads(zero_shot, tiny_corpus: Corpus, tmp_
     assert isinstance(rr, FusionReranker)
     s = rr.score("suspicious activity report", [tiny_corpus.passage("aml:2.1"), tiny_corpus.passage("gen:5")])
     assert s[0] > s[1] and all(0 <= v <= 1 for v in s)
+
+
+def test_warm_reranker_cli_caches_every_passage(tiny_index: Path, tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    monkeypatch.setenv("READTRAIL_HOME", str(tmp_path))
+    r = CliRunner().invoke(main, ["warm-reranker", "--index", str(tiny_index)])
+    assert r.exit_code == 0 and "6 passage vectors cached" in r.output, r.output
+    assert list((tmp_path / "vectors").rglob("chunk-*.npz"))
