@@ -27,9 +27,10 @@ QUERY_MAX = 100
 @dataclass(frozen=True)
 class AgentOptions:
     seeds: int = 20
-    screen_passages: int = 6
+    warm_expand: int = 3  # passages the walk expands (one step, no LLM) before the model's first turn
+    screen_passages: int = 5
     screen_references: int = 6
-    line_chars: int = 90
+    line_chars: int = 70
     search_k: int = 10
     pair_weight: float = 1.0
     keep_bonus: float = 0.02  # kept passages rank a little higher (own scores are reciprocal ranks, <= 0.2)
@@ -159,6 +160,13 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
     pool = Pool(corpus, reranker, question)
     system = load_prompt("agent_system").text
     trace: list[TraceStep] = [seed_pool(pool, question, o.seeds, budget, on_step)]
+    if o.warm_expand:
+        # Start where the walk's first step would be: the model then spends its turns on what the walk
+        # cannot do (new queries, choosing which citation matters), not on the obvious first hop.
+        t = time.perf_counter()
+        best = [p for p in pool.ranked(o.pair_weight) if p not in pool.expanded][: o.warm_expand]
+        trace.append(TraceStep(step=0, action="expand", args={"ids": best}, added=pool.expand(best),
+                               ms=round((time.perf_counter() - t) * 1000, 2)))
     notes: list[str] = []
     step_ms: list[float] = []
     stopped = budget.exhausted()

@@ -16,7 +16,7 @@ from server.traversal.llm import Completion
 from tests.server.traversal_corpus import INJECTION_ID, OverlapReranker, write_traversal_index
 
 # Few seeds: the fixture is so small that BM25 would otherwise seed every passage.
-AGENT = AgentOptions(seeds=5)
+AGENT = AgentOptions(seeds=5, warm_expand=0)  # the loop alone; warm start tested below
 WALK = WalkOptions(seeds=5)
 QUESTION = "What must the money laundering reporting officer do about suspicious activity reports?"
 
@@ -202,3 +202,11 @@ def test_eval_strategies_are_registered(corpus: Corpus) -> None:
     agent = STRATEGIES["agent"](model=ScriptedModel([]), reranker=OverlapReranker(), on_result=seen.append,
                                  agent_options=AGENT)
     assert len(agent(corpus, QUESTION, 3)) == 3 and seen[0].strategy == "agent"
+
+
+def test_warm_start_expands_before_the_first_turn(corpus: Corpus) -> None:
+    model = ScriptedModel([])
+    result = deep_search(corpus, OverlapReranker(), QUESTION, "agent", max_steps=1, max_seconds=10, model=model,
+                         agent_options=AgentOptions(seeds=5, warm_expand=2))
+    assert [t.action for t in result.trace] == ["seed", "expand", "stop"] and result.trace[1].step == 0
+    assert len(result.trace[1].args["ids"]) == 2 and result.steps == 1

@@ -54,7 +54,7 @@ def _allowed(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_every_action_is_valid_budget_respected_trace_complete(corpus: Corpus, smollm2: LlamaChat, question: str) -> None:
     model = Recording(smollm2)
     result = deep_search(corpus, OverlapReranker(), question, "agent", max_steps=3, max_seconds=120, k=5,
-                         model=model, agent_options=AgentOptions(seeds=6))
+                         model=model, agent_options=AgentOptions(seeds=6, warm_expand=0))
     assert 1 <= result.steps <= 3 and len(result.trace) == result.steps + 1 == len(model.calls) + 1
     assert result.stopped in ("stop", "max_steps", "max_seconds") and result.model == smollm2.name
     assert result.stopped != "max_steps" or result.steps == 3
@@ -75,7 +75,7 @@ def test_instructions_inside_a_passage_change_nothing_outside_the_schema(corpus:
     model = Recording(smollm2)
     question = "What does the money laundering officer report?"
     result = deep_search(corpus, OverlapReranker(), question, "agent", max_steps=3, max_seconds=120,
-                         model=model, agent_options=AgentOptions(seeds=10))
+                         model=model, agent_options=AgentOptions(seeds=10, warm_expand=0))
     screens = [screen for screen, _, _ in model.calls]
     assert any("SYSTEM NOTE" in s for s in screens), "the injected passage should be on the screen"
     for screen, schema, done in model.calls:
