@@ -51,8 +51,8 @@ def graph_negatives(corpus: Corpus, pid: str, exclude: set[str], rng: random.Ran
 
 
 def mine_negatives(examples: list[Example], corpus: Corpus, positives: dict[str, set[str]], model,
-                   pool: int = 30, range_min: int = 0, num_negatives: int = 5, cache_folder: str | None = None
-                   ) -> dict[int, list[str]]:
+                   pool: int = 30, range_min: int = 0, num_negatives: int = 5, cache_folder: str | None = None,
+                   embedder=None) -> dict[int, list[str]]:
     """Hard negatives per example index via `sentence_transformers.util.mine_hard_negatives`, over the
     union of BM25's top `pool` for the examples' queries (bounded cost on a CPU). Candidates that are
     judged positives of the query (under ANY id with that text) or near-duplicates of the positive
@@ -72,6 +72,8 @@ def mine_negatives(examples: list[Example], corpus: Corpus, positives: dict[str,
         ids_of[t].append(pid)
     ds = Dataset.from_dict({"query": [e.query for e in examples],
                             "positive": [texts[e.positive] for e in examples]})
+    if embedder is not None:  # passage vectors from the reranker's cache (shared with serving and eval)
+        model = _CachedDocuments(embedder, {t: corpus.passage(pids[0]) for t, pids in ids_of.items()})
     mined = mine_hard_negatives(
         ds, model, corpus=list(ids_of), range_min=range_min, range_max=pool, relative_margin=0.05,
         num_negatives=num_negatives, sampling_strategy="top", output_format="n-tuple", batch_size=64,
@@ -95,3 +97,21 @@ def mine_negatives(examples: list[Example], corpus: Corpus, positives: dict[str,
             chosen.append(pids[0])
         out[i] = chosen
     return out
+
+
+class _CachedDocuments:
+    """The SentenceTransformer that mine_hard_negatives sees, with passage (document) vectors taken from an
+    EmbeddingReranker's cache instead of being encoded again; everything else is the real model."""
+
+    def __init__(self, embedder, passages_by_text: dict) -> None:
+        self._embedder, self._passages = embedder, passages_by_text
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder.model, name)
+
+    def encode_document(self, texts, **kwargs):
+        import numpy as np
+
+        if all(t in self._passages for t in texts):
+            return self._embedder.vectors([self._passages[t] for t in texts]).astype(np.float32)
+        return self._embedder.model.encode_document(texts, **kwargs)

@@ -69,10 +69,16 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
     mined: dict[int, list[str]] = {}
     if "hard" in cfg.negatives:
         cache = str(readtrail_home() / "mining-cache" / model_key(cfg.base or minilm_path(), cfg.max_seq_length))
+        embedder = None
+        if kind_of(model) == "embedding":  # reuse (and fill) the passage-vector cache that serving reads
+            from server.rerank import vector_cache_dir
+
+            embedder = EmbeddingReranker(cfg.base or minilm_path(), max_seq_length=cfg.max_seq_length,
+                                         cache_dir=vector_cache_dir())
         for name, idx in groups.items():
             _log(f"mining hard negatives for {len(idx)} pairs of {name}")
             got = mine_negatives([examples[i] for i in idx], by_source[name].corpus, positives[name], model,
-                                 cache_folder=cache)
+                                 cache_folder=cache, embedder=embedder)
             for j, i in enumerate(idx):
                 mined[i] = got.get(j, [])
     for i, e in enumerate(examples):
@@ -183,6 +189,10 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
     latest.write_text(version + "\n", encoding="utf-8")
     _log(f"wrote {folder} ({steps} steps, {train_s:.0f}s training)")
     return folder
+
+
+def kind_of(model) -> str:
+    return "embedding" if hasattr(model, "encode_document") and not hasattr(model, "predict") else "other"
 
 
 class _Bm25Order:

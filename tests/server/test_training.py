@@ -90,6 +90,11 @@ def test_hard_negative_mining_never_returns_a_positive(tiny_train: Source) -> No
     model.max_seq_length = 32
     got = mine_negatives(ex, corpus, positives, model, pool=8, num_negatives=5)
     assert got[0] and not set(got[0]) & positives[q]
+    from server.rerank.embedding import EmbeddingReranker
+
+    cached = mine_negatives(ex, corpus, positives, model, pool=8, num_negatives=5,
+                            embedder=EmbeddingReranker(minilm_path(), max_seq_length=32))  # vectors from the reranker cache
+    assert cached == got
     assert not set(graph_negatives(corpus, "r:fees", {"r:fees", "r:capital"}, random.Random(0)))  # its only neighbour is relevant
     assert graph_negatives(corpus, "r:fees", {"r:fees"}, random.Random(0)) == ["r:capital"]
     assert near_duplicate("the same words here", "The same words here") and not near_duplicate("a b c", "x y z")
