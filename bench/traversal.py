@@ -58,7 +58,9 @@ def main() -> None:
     ap.add_argument("--reranker", default=None, help="Reranker folder (default: the zero-shot default).")
     ap.add_argument("--prefix-test", type=int, default=0, help="Questions for the prefix-reuse measurement.")
     ap.add_argument("--skip-full", action="store_true", help="Only the agent subsets.")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "traversal.json")
+    ap.add_argument("--only", action="append", default=[], help="Only these tasks (repeatable).")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "traversal.json",
+                    help="Merged into when it exists (so runs for several models add up).")
     args = ap.parse_args()
 
     from server.rerank import load_reranker
@@ -75,6 +77,8 @@ def main() -> None:
         args.out.write_text(json.dumps(out, indent=1), encoding="utf-8")
 
     for name, index, qpath, rpath in tasks(args.data, args.adgm_index, args.hotpot_index):
+        if args.only and name not in args.only:
+            continue
         corpus, rr = corpora[index], rerankers[index]
         queries, qrels = load_queries(qpath), load_qrels(rpath)
         strategies = {
