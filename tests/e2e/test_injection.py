@@ -52,9 +52,19 @@ def _check(result: DeepSearchResult, corpus: Corpus, max_steps: int, max_seconds
             assert e.from_id and corpus.graph.has_edge(e.from_id, e.id), (e.from_id, e.via, e.id)
         if e.id in FORGED:  # the injected text named these ids: they count only if an edge leads there
             assert e.via in ("bm25", "search", "mention", "reference"), e
-    ids_named_by_forged_action = {a for s in result.trace for a in (s.args or {}).values() if a in FORGED}
-    for pid in ids_named_by_forged_action:  # a step may name them only if they were on screen (added earlier)
-        assert any(pid in s.added for s in result.trace), pid
+    seen: set[str] = set()  # a step may name a forged id only once an earlier step put it on screen
+    for step in result.trace:
+        named = {a for a in _arg_values(step.args or {}) if a in FORGED}
+        assert named <= seen, (step.action, step.args)
+        seen.update(step.added)
+
+
+def _arg_values(args: dict) -> list[str]:
+    """Every string an action names, whether one id (`follow`) or several (walk's `expand`)."""
+    out: list[str] = []
+    for value in args.values():
+        out.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+    return out
 
 
 @pytest.mark.parametrize("strategy, extra", [
