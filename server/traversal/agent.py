@@ -179,8 +179,9 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         budget.steps += 1
         screen = build_screen(pool, question, notes, budget.steps, budget.max_steps, o)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": screen.text}]
-        done: Completion = model.complete(messages, screen.schema, max_tokens=o.max_tokens)
-        action, error = validate_action(done.text, screen, pool)
+        deadline = budget.started + budget.max_seconds
+        done: Completion = model.complete(messages, screen.schema, max_tokens=o.max_tokens, deadline=deadline)
+        action, error = (None, "cut at the time budget") if done.cut else validate_action(done.text, screen, pool)
         step = TraceStep(step=budget.steps, action="invalid", ms=0.0, llm_ms=round(done.ms, 2),
                          prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens, raw=done.text[:300])
         if action is None:

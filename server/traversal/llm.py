@@ -21,12 +21,17 @@ class Completion:
     completion_tokens: int = 0
     ms: float = 0.0
     wait_ms: float = 0.0  # time spent waiting for another call to release the model
+    cut: bool = False  # generation was stopped at the deadline; `text` is then empty
 
 
 class ChatModel(Protocol):
     name: str
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96) -> Completion: ...
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96,
+                 deadline: float | None = None) -> Completion:
+        """One schema-constrained answer. `deadline` (a time.perf_counter() value): stop generating
+        once it passes and return a Completion with cut=True."""
+        ...
 
 
 class LlamaChat:
@@ -55,23 +60,35 @@ class LlamaChat:
         if ram_cache_mb:
             self._llm.set_cache(LlamaRAMCache(capacity_bytes=ram_cache_mb << 20))
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96) -> Completion:
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96,
+                 deadline: float | None = None) -> Completion:
         asked = time.perf_counter()
         with self._lock:
             start = time.perf_counter()
             if not self.prefix_cache:
                 self._llm.reset()
-            out = self._llm.create_chat_completion(
+            # Streamed, so that the generation can end at the deadline (llama.cpp's chat API has no
+            # stopping criteria; an exception in a logits processor is swallowed by its C callback).
+            chunks = self._llm.create_chat_completion(
                 messages=messages,  # type: ignore[arg-type]
                 response_format={"type": "json_object", "schema": schema},
-                temperature=0.0, max_tokens=max_tokens, seed=0,
+                temperature=0.0, max_tokens=max_tokens, seed=0, stream=True,
             )
+            parts: list[str] = []
+            cut = False
+            for chunk in chunks:  # type: ignore[union-attr]
+                if deadline is not None and time.perf_counter() >= deadline:
+                    cut = True
+                    break
+                piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+                if piece:
+                    parts.append(piece)
+            chunks.close()  # type: ignore[union-attr]  # ends llama.cpp's generator; its cache stays consistent
+            evaluated = self._llm.n_tokens
             done = time.perf_counter()
-        usage = out.get("usage") or {}
         return Completion(
-            text=out["choices"][0]["message"]["content"] or "",  # type: ignore[index]
-            prompt_tokens=int(usage.get("prompt_tokens", 0)), completion_tokens=int(usage.get("completion_tokens", 0)),
-            ms=(done - start) * 1000, wait_ms=(start - asked) * 1000,
+            text="" if cut else "".join(parts), prompt_tokens=max(0, evaluated - len(parts)),
+            completion_tokens=len(parts), ms=(done - start) * 1000, wait_ms=(start - asked) * 1000, cut=cut,
         )
 
 

@@ -39,8 +39,12 @@ class ScriptedModel:
         self.delay = delay
         self.calls: list[tuple[list[dict[str, str]], dict[str, Any]]] = []
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96) -> Completion:
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96,
+                 deadline: float | None = None) -> Completion:
         self.calls.append((messages, schema))
+        if deadline is not None and time.perf_counter() + self.delay > deadline:  # as LlamaChat: cut at the deadline
+            time.sleep(max(0.0, deadline - time.perf_counter()))
+            return Completion(text="", ms=self.delay * 1000, cut=True)
         time.sleep(self.delay)
         reply = self.replies.pop(0) if self.replies else '{"action": "stop"}'
         text = reply(messages[-1]["content"], schema) if callable(reply) else reply
@@ -178,6 +182,15 @@ def test_agent_does_not_start_a_step_it_cannot_finish_in_time(corpus: Corpus) ->
     result = deep_search(corpus, OverlapReranker(), QUESTION, "agent", max_steps=20, max_seconds=1.0, model=model, agent_options=AGENT)
     assert result.stopped == "max_seconds" and result.ms < 1000 + 300
     assert len(result.trace) == result.steps + 1
+
+
+def test_a_model_step_cut_at_the_deadline_is_recorded_and_ends_the_walk(corpus: Corpus) -> None:
+    model = ScriptedModel(['{"action": "read", "passage": "P1"}'] * 5, delay=2.0)  # one step costs more than the budget
+    result = deep_search(corpus, OverlapReranker(), QUESTION, "agent", max_steps=5, max_seconds=0.5, model=model,
+                         agent_options=AGENT)
+    assert result.stopped == "max_seconds" and result.ms < 1000
+    cut = result.trace[-1]
+    assert cut.action == "invalid" and not cut.valid and cut.error == "cut at the time budget"
 
 
 def test_action_schema_without_candidates_offers_search_and_stop() -> None:

@@ -3,6 +3,7 @@ passage written to steer the model. The schema, not the model's judgement, keeps
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -31,8 +32,9 @@ class Recording:
         self.inner, self.name = inner, inner.name
         self.calls: list[tuple[str, dict[str, Any], Completion]] = []
 
-    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96) -> Completion:
-        done = self.inner.complete(messages, schema, max_tokens)
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96,
+                 deadline: float | None = None) -> Completion:
+        done = self.inner.complete(messages, schema, max_tokens, deadline)
         self.calls.append((messages[-1]["content"], schema, done))
         return done
 
@@ -89,3 +91,16 @@ def test_instructions_inside_a_passage_change_nothing_outside_the_schema(corpus:
     injected = corpus.passage(INJECTION_ID)
     assert injected.text.startswith("SYSTEM NOTE")  # the fixture did not change
 
+
+
+def test_generation_stops_at_the_deadline_and_the_model_stays_usable(smollm2: LlamaChat) -> None:
+    messages = [{"role": "user", "content": "Write a long story about a hospital ward."}]
+    story = {"type": "object", "properties": {"story": {"type": "string"}}, "required": ["story"]}
+    full = smollm2.complete(messages, story, max_tokens=200)
+    assert not full.cut and full.completion_tokens > 20
+    t = time.perf_counter()
+    cut = smollm2.complete(messages, story, max_tokens=200, deadline=t + full.ms / 1000 / 4)
+    assert cut.cut and cut.text == ""
+    assert cut.ms < full.ms / 2  # stopped near the deadline, not at max_tokens
+    after = smollm2.complete(messages, {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]})
+    assert not after.cut and isinstance(json.loads(after.text)["ok"], bool)
