@@ -135,8 +135,7 @@ def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token
             f"--host {host} exposes your documents beyond this machine: set --token (or READTRAIL_TOKEN), "
             "or pass --insecure if the network is trusted"
         )
-    _err(f"readtrail: serving {len(corpus.passages)} passages at http://{host}:{port}/mcp\n"
-         f"  Inspector: npx -y @modelcontextprotocol/inspector --cli http://{host}:{port}/mcp --transport http --method tools/list")
+    _err(http_connect_help(index_dir, corpus, f"http://{host}:{port}/mcp", bool(token)))
     server.run(transport="streamable-http", **http_options(host, port))
 
 
@@ -154,15 +153,31 @@ def _check_model_paths(reranker: str | None, model: str | None) -> None:
             raise click.UsageError(str(exc)) from exc
 
 
-def connect_help(index_dir: str | None, corpus: Corpus) -> str:
+def _stdio_command(index_dir: str | None) -> tuple[str, list[str], str]:
+    """The executable, its arguments, and a desktop client's config entry for serving over stdio."""
     args = ["serve"] + (["--index", str(Path(index_dir).resolve())] if index_dir else [])
     exe = str(Path(sys.argv[0]).resolve()) if Path(sys.argv[0]).exists() else "readtrail"
-    desktop = {"mcpServers": {"readtrail": {"command": exe, "args": args}}}
+    return exe, args, json.dumps({"mcpServers": {"readtrail": {"command": exe, "args": args}}})
+
+
+def http_connect_help(index_dir: str | None, corpus: Corpus, url: str, token: bool) -> str:
+    _, _, desktop = _stdio_command(index_dir)
+    auth = "  Clients must send the header 'Authorization: Bearer <token>' (the Inspector UI has a field for it).\n" if token else ""
+    return (
+        f"readtrail: serving {len(corpus.passages)} passages at {url}\n{auth}"
+        f"  MCP Inspector (CLI): npx -y @modelcontextprotocol/inspector --cli {url} --transport http --method tools/list\n"
+        f"  MCP Inspector (UI):  npx -y @modelcontextprotocol/inspector  (transport Streamable HTTP, URL {url})\n"
+        f"  Desktop client, which starts its own server over stdio (e.g. claude_desktop_config.json): {desktop}"
+    )
+
+
+def connect_help(index_dir: str | None, corpus: Corpus) -> str:
+    exe, args, desktop = _stdio_command(index_dir)
     return (
         f"readtrail: serving {len(corpus.passages)} passages from {len(corpus.list_documents(limit=500).documents)} documents over stdio.\n"
         f"  MCP Inspector (UI):  npx -y @modelcontextprotocol/inspector {exe} {' '.join(args)}\n"
         f"  MCP Inspector (CLI): npx -y @modelcontextprotocol/inspector --cli {exe} {' '.join(args)} --method tools/list\n"
-        f"  Desktop client (e.g. claude_desktop_config.json): {json.dumps(desktop)}\n"
+        f"  Desktop client (e.g. claude_desktop_config.json): {desktop}\n"
         "  Waiting for a client on stdin (Ctrl-C to stop)."
     )
 
