@@ -14,7 +14,7 @@ from server.prompts import load_prompt
 from server.rerank.base import Reranker
 from server.traversal.budget import Budget, OnStep
 from server.traversal.llm import ChatModel, Completion
-from server.traversal.pool import Pool, seed_pool
+from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
 
 __all__ = ["AgentOptions", "Screen", "build_screen", "action_schema", "validate_action", "agent", "prompt_version"]
@@ -32,8 +32,8 @@ class AgentOptions:
     screen_references: int = 6
     line_chars: int = 70
     search_k: int = 10
-    pair_weight: float = 1.0
-    keep_bonus: float = 0.02  # kept passages rank a little higher (own scores are reciprocal ranks, <= 0.2)
+    # kept passages rank a little higher (own scores are reciprocal ranks, <= 0.2)
+    ranking: Ranking = Ranking(keep_bonus=0.02)
     max_tokens: int = 96
 
 
@@ -56,7 +56,7 @@ class Screen:
 
 def build_screen(pool: Pool, question: str, notes: list[str], step: int, max_steps: int, o: AgentOptions) -> Screen:
     corpus = pool.corpus
-    shown = [p for p in pool.ranked(o.pair_weight, o.keep_bonus) if p not in pool.kept][: o.screen_passages]
+    shown = [p for p in pool.ranked(o.ranking) if p not in pool.kept][: o.screen_passages]
     passages = {f"P{i}": pid for i, pid in enumerate(shown, 1)}
     p_lines = []
     for h, pid in passages.items():
@@ -164,7 +164,7 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         # Start where the walk's first step would be: the model then spends its turns on what the walk
         # cannot do (new queries, choosing which citation matters), not on the obvious first hop.
         t = time.perf_counter()
-        best = [p for p in pool.ranked(o.pair_weight) if p not in pool.expanded][: o.warm_expand]
+        best = [p for p in pool.ranked(o.ranking) if p not in pool.expanded][: o.warm_expand]
         trace.append(TraceStep(step=0, action="expand", args={"ids": best}, added=pool.expand(best),
                                ms=round((time.perf_counter() - t) * 1000, 2)))
     notes: list[str] = []
@@ -202,6 +202,6 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         stopped = budget.exhausted()
     return DeepSearchResult(
         question=question, strategy="agent", model=model.name, reranker=getattr(reranker, "name", type(reranker).__name__),
-        prompt_version=prompt_version(), evidence=pool.evidence(k, o.pair_weight, o.keep_bonus), trace=trace,
+        prompt_version=prompt_version(), evidence=pool.evidence(k, o.ranking), trace=trace,
         steps=budget.steps, stopped=stopped or "max_steps", candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
     )

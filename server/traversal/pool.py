@@ -11,7 +11,7 @@ from server.rerank.base import Reranker
 from server.traversal.budget import Budget, OnStep
 from server.traversal.result import Evidence, TraceStep
 
-__all__ = ["Pool", "expand_targets", "seed_pool", "EXPAND_CAPS"]
+__all__ = ["Pool", "Ranking", "expand_targets", "seed_pool", "EXPAND_CAPS"]
 
 # How many targets of each edge kind one expansion may add (a section with 300 children must not flood).
 # "cited_by" walks a reference backwards: BM25 often finds the cited rule, not the passage citing it.
@@ -41,6 +41,15 @@ def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND
     # references first: they are the hop one-shot retrieval misses
     order = {k: i for i, k in enumerate(("reference", "cited_by", "mention", "child", "parent", "next", "prev"))}
     return sorted(out.items(), key=lambda kv: order.get(kv[1], 9))
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How the pool is ordered (Pool.scores). Chosen on ADGM training questions by bench/walk_sweep.py."""
+    pair_weight: float = 0.5  # share of the best linked partner's own score a passage adds
+    partners: int = 0  # > 0: a passage lends its score to at most this many linked passages
+    bm25_weight: float = 1.0  # weight of the reciprocal BM25 rank in a passage's own score
+    keep_bonus: float = 0.0  # added to passages the agent kept
 
 
 @dataclass
@@ -93,27 +102,37 @@ class Pool:
         self.expanded.update(pids)
         return self._add((dst, kind, pid) for pid in pids for dst, kind in expand_targets(self.corpus, pid, kinds))
 
-    def scores(self, pair_weight: float = 1.0, keep_bonus: float = 0.0) -> dict[str, float]:
+    def scores(self, r: Ranking = Ranking()) -> dict[str, float]:
         """Each passage's own score fuses its BM25 rank and its reranker rank (reciprocal ranks); a
         passage linked by a reference or mention adds its best partner's own score times pair_weight,
-        so a rule and the rule it cites rise together (answers often need both)."""
+        so a rule and the rule it cites rise together (answers often need both). With `partners` > 0
+        a passage lends its score only to that many of its linked passages (the best by their own
+        score), so a passage citing twenty others does not lift all twenty over independent hits."""
         by_rr = sorted(self.rerank, key=lambda p: -self.rerank[p])
-        own = {p: 1 / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i) for i, p in enumerate(by_rr)}
+        own = {p: r.bm25_weight / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i)
+               for i, p in enumerate(by_rr)}
+        lends: dict[str, list[str]] = {}  # passage -> the partners lifting it
+        for q, linked in self.links.items():
+            if q not in own:
+                continue
+            chosen = sorted((p for p in linked if p in own), key=lambda p: -own[p])
+            for p in chosen[: r.partners] if r.partners > 0 else chosen:
+                lends.setdefault(p, []).append(q)
         kept = set(self.kept)
         return {
-            p: s + pair_weight * max((own[q] for q in self.links.get(p, ()) if q in own), default=0.0)
-            + (keep_bonus if p in kept else 0.0)
+            p: s + r.pair_weight * max((own[q] for q in lends.get(p, ())), default=0.0)
+            + (r.keep_bonus if p in kept else 0.0)
             for p, s in own.items()
         }
 
-    def ranked(self, pair_weight: float = 1.0, keep_bonus: float = 0.0) -> list[str]:
-        scores = self.scores(pair_weight, keep_bonus)
+    def ranked(self, r: Ranking = Ranking()) -> list[str]:
+        scores = self.scores(r)
         return sorted(scores, key=lambda p: (-scores[p], -self.rerank[p]))
 
-    def evidence(self, k: int, pair_weight: float = 1.0, keep_bonus: float = 0.0) -> list[Evidence]:
-        scores = self.scores(pair_weight, keep_bonus)
+    def evidence(self, k: int, r: Ranking = Ranking()) -> list[Evidence]:
+        scores = self.scores(r)
         out = []
-        for pid in sorted(scores, key=lambda p: (-scores[p], -self.rerank[p]))[:k]:
+        for pid in self.ranked(r)[:k]:
             p = self.corpus.passage(pid)
             text = p.text if len(p.text) <= 300 else p.text[:300].rstrip() + " …"
             out.append(Evidence(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from server.corpus import Corpus
 from server.rerank.base import Reranker
 from server.traversal.budget import Budget, OnStep
-from server.traversal.pool import Pool, seed_pool
+from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
 
 __all__ = ["WalkOptions", "walk"]
@@ -16,10 +16,10 @@ __all__ = ["WalkOptions", "walk"]
 
 @dataclass(frozen=True)
 class WalkOptions:
-    seeds: int = 20  # BM25 candidates scored by the reranker before the first step
+    seeds: int = 30  # BM25 candidates scored by the reranker before the first step (bench/walk_sweep.py)
     frontier: int = 12  # only passages ranked this high are worth expanding
     per_step: int = 3  # passages expanded per step
-    pair_weight: float = 1.0  # see Pool.scores
+    ranking: Ranking = Ranking()  # see Pool.scores
 
 
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
@@ -28,7 +28,7 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
-        ranked = pool.ranked(options.pair_weight)[: options.frontier]
+        ranked = pool.ranked(options.ranking)[: options.frontier]
         best = [p for p in ranked if p not in pool.expanded][: options.per_step]
         if not best:
             stopped = "exhausted"
@@ -43,6 +43,6 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
         stopped = budget.exhausted()
     return DeepSearchResult(
         question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
-        evidence=pool.evidence(k, options.pair_weight), trace=trace, steps=budget.steps, stopped=stopped,
+        evidence=pool.evidence(k, options.ranking), trace=trace, steps=budget.steps, stopped=stopped,
         candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
     )
