@@ -26,21 +26,18 @@ from server.traversal.pool import Ranking as R  # noqa: E402
 import server.traversal.strategies  # noqa: E402,F401
 
 TASKS = ("xref_dpel_trainpool", "xref_schema_train", "obliqa_dev")
-VARIANTS = {  # name -> WalkOptions; the first was the default before this sweep
-    "all-partners w1": WalkOptions(ranking=R(partners=0, pair_weight=1.0)),
-    "all-partners w0.5": WalkOptions(ranking=R(partners=0, pair_weight=0.5)),
-    "1 partner w1": WalkOptions(ranking=R(partners=1, pair_weight=1.0)),
-    "2 partners w1": WalkOptions(ranking=R(partners=2, pair_weight=1.0)),
-    "3 partners w1": WalkOptions(ranking=R(partners=3, pair_weight=1.0)),
-    "2 partners w0.5": WalkOptions(ranking=R(partners=2, pair_weight=0.5)),
-    "all-partners w0.35": WalkOptions(ranking=R(partners=0, pair_weight=0.35)),
-    "all-partners w0.25": WalkOptions(ranking=R(partners=0, pair_weight=0.25)),
-    "all-partners w0.5 seeds30": WalkOptions(seeds=30, ranking=R(partners=0, pair_weight=0.5)),
-    "all-partners w0.5 seeds50": WalkOptions(seeds=50, ranking=R(partners=0, pair_weight=0.5)),
-    "all-partners w0.35 seeds50": WalkOptions(seeds=50, ranking=R(partners=0, pair_weight=0.35)),
-    "w0.5 seeds30 bm25w0.5": WalkOptions(seeds=30, ranking=R(pair_weight=0.5, bm25_weight=0.5)),
-    "w0.5 seeds30 bm25w0": WalkOptions(seeds=30, ranking=R(pair_weight=0.5, bm25_weight=0.0)),
-    "w0.5 seeds30 bm25w2": WalkOptions(seeds=30, ranking=R(pair_weight=0.5, bm25_weight=2.0)),
+# Round 1 (bench/results/walk-sweep-round1.json) tried pair weights 0.25-1.0, 1-3 partners, 20-50 seeds
+# and BM25 weights 0-2 with links only along the edges the walk expanded: 0.5 and 30 seeds won.
+# Round 2: pairs from every reference or mention edge between pool passages (Pool.graph_links).
+VARIANTS = {  # name -> WalkOptions
+    "round-1 choice (w0.5, expanded links)": WalkOptions(seeds=30, ranking=R(pair_weight=0.5), graph_links=False),
+    "graph links w0.5": WalkOptions(seeds=30, ranking=R(pair_weight=0.5), graph_links=True),
+    "graph links w0.35": WalkOptions(seeds=30, ranking=R(pair_weight=0.35), graph_links=True),
+    "graph links w0.7": WalkOptions(seeds=30, ranking=R(pair_weight=0.7), graph_links=True),
+    "graph links w0.5, 2 partners": WalkOptions(seeds=30, ranking=R(pair_weight=0.5, partners=2), graph_links=True),
+    "graph links w0.6": WalkOptions(seeds=30, ranking=R(pair_weight=0.6), graph_links=True),
+    "graph links w0.7, 2 partners": WalkOptions(seeds=30, ranking=R(pair_weight=0.7, partners=2), graph_links=True),
+    "graph links w1.0": WalkOptions(seeds=30, ranking=R(pair_weight=1.0), graph_links=True),
 }
 
 

@@ -46,7 +46,7 @@ def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND
 @dataclass(frozen=True)
 class Ranking:
     """How the pool is ordered (Pool.scores). Chosen on ADGM training questions by bench/walk_sweep.py."""
-    pair_weight: float = 0.5  # share of the best linked partner's own score a passage adds
+    pair_weight: float = 0.7  # share of the best linked partner's own score a passage adds
     partners: int = 0  # > 0: a passage lends its score to at most this many linked passages
     bm25_weight: float = 1.0  # weight of the reciprocal BM25 rank in a passage's own score
     keep_bonus: float = 0.0  # added to passages the agent kept
@@ -63,7 +63,8 @@ class Pool:
     bm25_rank: dict[str, int] = field(default_factory=dict)
     expanded: set[str] = field(default_factory=set)
     kept: list[str] = field(default_factory=list)
-    links: dict[str, set[str]] = field(default_factory=dict)  # undirected reference/mention pairs
+    links: dict[str, set[str]] = field(default_factory=dict)  # undirected reference/mention pairs in the pool
+    graph_links: bool = True  # pair every two pool passages a reference or mention joins, however each was reached
 
     def add(self, items: Iterable[tuple[str, str]], src: str | None = None) -> list[str]:
         """Add (id, via) pairs reached from `src`; score only the new ones. Returns the new ids."""
@@ -85,7 +86,21 @@ class Pool:
         for pid, s in zip(ids, scores):
             self.rerank[pid] = float(s)
             self.via[pid], self.from_id[pid] = new[pid]
+        if self.graph_links:
+            self._link_in_pool(ids)
         return ids
+
+    def _link_in_pool(self, ids: list[str]) -> None:
+        """Pair new passages with pool passages they cite, are cited by, or mention (either way): a
+        passage found by BM25 and the rule it cites, found by reading order, are still a pair."""
+        graph = self.corpus.graph
+        for pid in ids:
+            ends = [(dst, d) for _, dst, d in graph.out_edges(pid, data=True)]
+            ends += [(src, d) for src, _, d in graph.in_edges(pid, data=True)]
+            for other, data in ends:
+                if other != pid and other in self.rerank and data.get("kind") in ("reference", "mention"):
+                    self.links.setdefault(pid, set()).add(other)
+                    self.links.setdefault(other, set()).add(pid)
 
     def add_bm25(self, query: str, k: int, via: str = "bm25") -> list[str]:
         """The top k BM25 hits join the pool; for the question itself, BM25 ranks are kept deeper

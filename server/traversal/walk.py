@@ -20,11 +20,12 @@ class WalkOptions:
     frontier: int = 12  # only passages ranked this high are worth expanding
     per_step: int = 3  # passages expanded per step
     ranking: Ranking = Ranking()  # see Pool.scores
+    graph_links: bool = True  # see Pool.graph_links
 
 
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
          options: WalkOptions = WalkOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
-    pool = Pool(corpus, reranker, question)
+    pool = Pool(corpus, reranker, question, graph_links=options.graph_links)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
