@@ -16,6 +16,7 @@ from server.traversal.budget import Budget, OnStep
 from server.traversal.llm import ChatModel, Completion
 from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
+from server.traversal.walk import WalkOptions, expand_step
 
 __all__ = ["AgentOptions", "Screen", "build_screen", "action_schema", "validate_action", "agent", "prompt_version"]
 
@@ -27,7 +28,8 @@ QUERY_MAX = 100
 @dataclass(frozen=True)
 class AgentOptions:
     seeds: int = 20
-    warm_expand: int = 3  # passages the walk expands (one step, no LLM) before the model's first turn
+    warm_steps: int = 4  # walk steps (no LLM, step 0 in the trace) before the model's first turn
+    warm_expand: int = 3  # passages each warm step expands
     screen_passages: int = 5
     screen_references: int = 6
     line_chars: int = 70
@@ -161,12 +163,14 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
     system = load_prompt("agent_system").text
     trace: list[TraceStep] = [seed_pool(pool, question, o.seeds, budget, on_step)]
     if o.warm_expand:
-        # Start where the walk's first step would be: the model then spends its turns on what the walk
-        # cannot do (new queries, choosing which citation matters), not on the obvious first hop.
-        t = time.perf_counter()
-        best = [p for p in pool.ranked(o.ranking) if p not in pool.expanded][: o.warm_expand]
-        trace.append(TraceStep(step=0, action="expand", args={"ids": best}, added=pool.expand(best),
-                               ms=round((time.perf_counter() - t) * 1000, 2)))
+        # Start where the walk ends: the model then spends its turns on what the walk cannot do (new
+        # queries, choosing which citation matters), not on the obvious hops (bench/TRAVERSAL.md).
+        warm = WalkOptions(seeds=o.seeds, per_step=o.warm_expand, ranking=o.ranking)
+        for _ in range(o.warm_steps):
+            step = expand_step(pool, warm, 0)
+            if step is None or budget.exhausted():
+                break
+            trace.append(step)
     notes: list[str] = []
     step_ms: list[float] = []
     stopped = budget.exhausted()

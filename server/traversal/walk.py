@@ -11,7 +11,7 @@ from server.traversal.budget import Budget, OnStep
 from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
 
-__all__ = ["WalkOptions", "walk"]
+__all__ = ["WalkOptions", "walk", "expand_step"]
 
 
 @dataclass(frozen=True)
@@ -23,24 +23,32 @@ class WalkOptions:
     graph_links: bool = True  # see Pool.graph_links
 
 
+def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | None:
+    """One walk step: expand the best passages not yet expanded (None when there are none left)."""
+    ranked = pool.ranked(options.ranking)[: options.frontier]
+    best = [p for p in ranked if p not in pool.expanded][: options.per_step]
+    if not best:
+        return None
+    t = time.perf_counter()
+    added = pool.expand(best)
+    return TraceStep(step=number, action="expand", args={"ids": best}, added=added,
+                     ms=round((time.perf_counter() - t) * 1000, 2))
+
+
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
          options: WalkOptions = WalkOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
     pool = Pool(corpus, reranker, question, graph_links=options.graph_links)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
-        ranked = pool.ranked(options.ranking)[: options.frontier]
-        best = [p for p in ranked if p not in pool.expanded][: options.per_step]
-        if not best:
+        step = expand_step(pool, options, budget.steps + 1)
+        if step is None:
             stopped = "exhausted"
             break
-        t = time.perf_counter()
-        added = pool.expand(best)
         budget.steps += 1
-        trace.append(TraceStep(step=budget.steps, action="expand", args={"ids": best}, added=added,
-                               ms=round((time.perf_counter() - t) * 1000, 2)))
+        trace.append(step)
         if on_step:
-            on_step(budget.steps, budget.max_steps, f"expanded {len(best)} passages: +{len(added)}")
+            on_step(budget.steps, budget.max_steps, f"expanded {len(step.args['ids'])} passages: +{len(step.added)}")
         stopped = budget.exhausted()
     return DeepSearchResult(
         question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),

@@ -220,6 +220,8 @@ def test_eval_strategies_are_registered(corpus: Corpus) -> None:
 def test_warm_start_expands_before_the_first_turn(corpus: Corpus) -> None:
     model = ScriptedModel([])
     result = deep_search(corpus, OverlapReranker(), QUESTION, "agent", max_steps=1, max_seconds=10, model=model,
-                         agent_options=AgentOptions(seeds=5, warm_expand=2))
-    assert [t.action for t in result.trace] == ["seed", "expand", "stop"] and result.trace[1].step == 0
-    assert len(result.trace[1].args["ids"]) == 2 and result.steps == 1
+                         agent_options=AgentOptions(seeds=5, warm_steps=2, warm_expand=2))
+    assert [t.action for t in result.trace] == ["seed", "expand", "expand", "stop"]
+    assert all(t.step == 0 and len(t.args["ids"]) == 2 for t in result.trace[1:3]) and result.steps == 1
+    first, second = (set(t.args["ids"]) for t in result.trace[1:3])
+    assert not first & second  # the second warm step expands passages the first did not
