@@ -175,8 +175,10 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
     step_ms: list[float] = []
     stopped = budget.exhausted()
     while stopped is None:
-        # Do not start a step that would likely end past the time budget.
-        if step_ms and budget.elapsed_ms() + sum(step_ms) / len(step_ms) > budget.max_seconds * 1000:
+        # Do not start a step that would likely end past the time budget: a step cut at the deadline
+        # yields no action, so it is pure waste. The estimate is the slowest step so far, leaving out
+        # the first (it reads the whole system prompt; later steps reuse that prefix).
+        if step_ms and budget.elapsed_ms() + max(step_ms[1:] or step_ms) > budget.max_seconds * 1000:
             stopped = "max_seconds"
             break
         t = time.perf_counter()
