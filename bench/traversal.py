@@ -103,7 +103,7 @@ def main() -> None:
             traces: list[Any] = []
             agent = STRATEGIES["agent"](model=model, reranker=rr, on_result=traces.append)
             rows["agent"], _ = run(corpus, qs, qrels, agent)
-            steps = [t for r in traces for t in r.trace[1:]]
+            steps = [t for r in traces for t in r.trace[1:] if t.llm_ms is not None]  # model steps, not warm walk steps
             rows["agent_detail"] = {
                 "steps_per_question": round(statistics.mean(r.steps for r in traces), 2),
                 "invalid_steps": sum(not t.valid for t in steps),
