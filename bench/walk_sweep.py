@@ -28,16 +28,14 @@ import server.traversal.strategies  # noqa: E402,F401
 TASKS = ("xref_dpel_trainpool", "xref_schema_train", "obliqa_dev")
 # Round 1 (bench/results/walk-sweep-round1.json) tried pair weights 0.25-1.0, 1-3 partners, 20-50 seeds
 # and BM25 weights 0-2 with links only along the edges the walk expanded: 0.5 and 30 seeds won.
-# Round 2: pairs from every reference or mention edge between pool passages (Pool.graph_links).
+# Round 2 (walk-sweep-round2.json): pairs from every reference or mention edge between pool passages
+# (Pool.graph_links), pair weights 0.35-1.0, 2 partners: graph links with 0.7 won.
+# Round 3: the lift only for passages within a reranker rank (Ranking.pair_floor).
 VARIANTS = {  # name -> WalkOptions
-    "round-1 choice (w0.5, expanded links)": WalkOptions(seeds=30, ranking=R(pair_weight=0.5), graph_links=False),
-    "graph links w0.5": WalkOptions(seeds=30, ranking=R(pair_weight=0.5), graph_links=True),
-    "graph links w0.35": WalkOptions(seeds=30, ranking=R(pair_weight=0.35), graph_links=True),
-    "graph links w0.7": WalkOptions(seeds=30, ranking=R(pair_weight=0.7), graph_links=True),
-    "graph links w0.5, 2 partners": WalkOptions(seeds=30, ranking=R(pair_weight=0.5, partners=2), graph_links=True),
-    "graph links w0.6": WalkOptions(seeds=30, ranking=R(pair_weight=0.6), graph_links=True),
-    "graph links w0.7, 2 partners": WalkOptions(seeds=30, ranking=R(pair_weight=0.7, partners=2), graph_links=True),
-    "graph links w1.0": WalkOptions(seeds=30, ranking=R(pair_weight=1.0), graph_links=True),
+    "graph links w0.7 (round-2 choice)": WalkOptions(seeds=30, ranking=R(pair_weight=0.7)),
+    "w0.7, floor 20": WalkOptions(seeds=30, ranking=R(pair_weight=0.7, pair_floor=20)),
+    "w0.7, floor 40": WalkOptions(seeds=30, ranking=R(pair_weight=0.7, pair_floor=40)),
+    "w1.0, floor 30": WalkOptions(seeds=30, ranking=R(pair_weight=1.0, pair_floor=30)),
 }
 
 
@@ -60,7 +58,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--adgm-index", type=Path, required=True)
     ap.add_argument("--n", type=int, default=80, help="Questions per task.")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "walk-sweep.json")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "walk-sweep-round3.json")
     args = ap.parse_args()
 
     from server.rerank import load_reranker

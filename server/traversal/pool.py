@@ -50,6 +50,7 @@ class Ranking:
     partners: int = 0  # > 0: a passage lends its score to at most this many linked passages
     bm25_weight: float = 1.0  # weight of the reciprocal BM25 rank in a passage's own score
     keep_bonus: float = 0.0  # added to passages the agent kept
+    pair_floor: int = 0  # > 0: only passages within this reranker rank get a partner's lift
 
 
 @dataclass
@@ -124,6 +125,7 @@ class Pool:
         a passage lends its score only to that many of its linked passages (the best by their own
         score), so a passage citing twenty others does not lift all twenty over independent hits."""
         by_rr = sorted(self.rerank, key=lambda p: -self.rerank[p])
+        rr_rank = {p: i for i, p in enumerate(by_rr)}
         own = {p: r.bm25_weight / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i)
                for i, p in enumerate(by_rr)}
         lends: dict[str, list[str]] = {}  # passage -> the partners lifting it
@@ -133,6 +135,8 @@ class Pool:
             chosen = sorted((p for p in linked if p in own), key=lambda p: -own[p])
             for p in chosen[: r.partners] if r.partners > 0 else chosen:
                 lends.setdefault(p, []).append(q)
+        if r.pair_floor > 0:
+            lends = {p: qs for p, qs in lends.items() if rr_rank[p] < r.pair_floor}
         kept = set(self.kept)
         return {
             p: s + r.pair_weight * max((own[q] for q in lends.get(p, ())), default=0.0)
