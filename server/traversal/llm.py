@@ -84,7 +84,7 @@ class LlamaChat:
                 if piece:
                     parts.append(piece)
             chunks.close()  # type: ignore[union-attr]  # ends llama.cpp's generator; its cache stays consistent
-            evaluated = self._llm.n_tokens
+            evaluated = self._llm.n_tokens  # prompt + generated; a streamed chunk is about one token
             done = time.perf_counter()
         return Completion(
             text="" if cut else "".join(parts), prompt_tokens=max(0, evaluated - len(parts)),

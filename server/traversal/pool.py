@@ -125,18 +125,20 @@ class Pool:
         a passage lends its score only to that many of its linked passages (the best by their own
         score), so a passage citing twenty others does not lift all twenty over independent hits."""
         by_rr = sorted(self.rerank, key=lambda p: -self.rerank[p])
-        rr_rank = {p: i for i, p in enumerate(by_rr)}
         own = {p: r.bm25_weight / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i)
                for i, p in enumerate(by_rr)}
         lends: dict[str, list[str]] = {}  # passage -> the partners lifting it
         for q, linked in self.links.items():
             if q not in own:
                 continue
-            chosen = sorted((p for p in linked if p in own), key=lambda p: -own[p])
-            for p in chosen[: r.partners] if r.partners > 0 else chosen:
+            chosen = [p for p in linked if p in own]
+            if r.partners > 0:
+                chosen = sorted(chosen, key=lambda p: -own[p])[: r.partners]
+            for p in chosen:
                 lends.setdefault(p, []).append(q)
         if r.pair_floor > 0:
-            lends = {p: qs for p, qs in lends.items() if rr_rank[p] < r.pair_floor}
+            high = set(by_rr[: r.pair_floor])
+            lends = {p: qs for p, qs in lends.items() if p in high}
         kept = set(self.kept)
         return {
             p: s + r.pair_weight * max((own[q] for q in lends.get(p, ())), default=0.0)
@@ -145,13 +147,15 @@ class Pool:
         }
 
     def ranked(self, r: Ranking = Ranking()) -> list[str]:
-        scores = self.scores(r)
+        return self._order(self.scores(r))
+
+    def _order(self, scores: dict[str, float]) -> list[str]:
         return sorted(scores, key=lambda p: (-scores[p], -self.rerank[p]))
 
     def evidence(self, k: int, r: Ranking = Ranking()) -> list[Evidence]:
         scores = self.scores(r)
         out = []
-        for pid in self.ranked(r)[:k]:
+        for pid in self._order(scores)[:k]:
             p = self.corpus.passage(pid)
             text = p.text if len(p.text) <= 300 else p.text[:300].rstrip() + " …"
             out.append(Evidence(
