@@ -27,6 +27,7 @@ _CELL = {"td", "th"}
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_OPENS_MARKUP = re.compile(r"<[A-Za-z/!?]")  # what html.parser reads as the start of a tag
 
 
 class _Reader(HTMLParser):
@@ -171,9 +172,23 @@ class _Reader(HTMLParser):
         self.title_tag = title or None
 
 
-def parse_html(text: str, doc_id: str, source: str, fallback_title: str) -> ParsedDocument:
+def _cut_unclosed(text: str, warn: Warn | None) -> str:
+    """`text` without markup opened after the last `>`: it can never close.
+
+    HTML5 drops a tag cut off by the end of the file; html.parser instead rescans to the
+    end of the input for each such `<` (`<a ` * 30,000, 90 KB, took minutes).
+    """
+    tail = _OPENS_MARKUP.search(text, text.rfind(">") + 1)
+    if tail is None:
+        return text
+    if warn:
+        warn(f"markup not closed at the end of the file (from character {tail.start()}): left out")
+    return text[: tail.start()]
+
+
+def parse_html(text: str, doc_id: str, source: str, fallback_title: str, warn: Warn | None = None) -> ParsedDocument:
     r = _Reader()
-    r.feed(text)
+    r.feed(_cut_unclosed(text, warn))
     r.finish()
     sections = r.b.finish()
     return ParsedDocument(
@@ -183,4 +198,4 @@ def parse_html(text: str, doc_id: str, source: str, fallback_title: str) -> Pars
 
 def parse(path: Path, raw: bytes, doc_id: str, warn: Warn | None = None) -> list[ParsedDocument]:
     """An HTML file: one document."""
-    return [parse_html(decode(raw), doc_id, str(path), humanise(Path(path).stem))]
+    return [parse_html(decode(raw), doc_id, str(path), humanise(Path(path).stem), warn)]

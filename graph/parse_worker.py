@@ -1,0 +1,168 @@
+"""Parsing in a child process with a time limit per file, so that no file can stall indexing.
+
+Python's html.parser is worse than quadratic on some inputs and pypdf can loop on a
+crafted PDF; neither can be interrupted from inside.  `ParseWorker.parse` sends one file
+to a long-lived child (`python -m graph.parse_worker`) and kills it when the file's time
+is up; the next file gets a fresh child.  Requests and replies are JSON lines (the raw
+bytes follow the request line), so nothing the child sends can run code here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from graph.model import ParsedDocument, Section
+
+__all__ = ["ParseFailed", "ParseWorker", "parse_budget"]
+
+_START_SECONDS = 120.0  # a cold start on a loaded machine; not counted in any file's budget
+_ROOT = str(Path(__file__).resolve().parents[1])  # the folder that holds the `graph` package
+
+
+class ParseFailed(Exception):
+    """The file was not parsed; the message is one line saying why."""
+
+
+def parse_budget(seconds: float, size: int) -> float:
+    """`seconds` for a file of up to 10 MB, proportionally more for a larger one."""
+    return seconds * max(1.0, size / 10_000_000)
+
+
+class ParseWorker:
+    """One child process at a time; use as a context manager so the child is always ended."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ParseWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def parse(self, rel: str, raw: bytes, doc_id: str, seconds: float) -> tuple[list[ParsedDocument], list[str]]:
+        """(documents, warnings) of the file `rel` (its suffix picks the parser) within `seconds`."""
+        proc = self._child()
+        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw)}).encode("utf-8") + b"\n"
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(header)
+            proc.stdin.write(raw)
+            proc.stdin.flush()
+            reply = self._reply(time.monotonic() + seconds)
+        except TimeoutError:
+            self.close(kill=True)
+            raise ParseFailed(f"parsing took over {seconds:.0f} s (the time limit per file): skipped") from None
+        except (OSError, EOFError):
+            code = self.close(kill=True)
+            raise ParseFailed(f"the parser process died (exit code {code}): skipped") from None
+        if "error" in reply:
+            raise ParseFailed(f"could not parse: {reply['error']}")
+        try:
+            docs = [_document(d) for d in reply["docs"]]
+            return docs, [str(n) for n in reply["notes"]]
+        except (KeyError, TypeError) as e:
+            raise ParseFailed(f"the parser process sent a malformed reply ({type(e).__name__}): skipped") from None
+
+    def close(self, kill: bool = False) -> int | None:
+        """End the child (at once with `kill`); its exit code."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if kill:
+            proc.kill()
+        else:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.close()  # end of requests: the child exits
+                return proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+        return proc.wait()
+
+    def _child(self) -> subprocess.Popen[bytes]:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        self.close(kill=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
+        # -P: the working folder (maybe the one being indexed) is not put on the import path
+        self._proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "graph.parse_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env,
+        )
+        try:
+            if self._reply(time.monotonic() + _START_SECONDS) != {"ready": True}:
+                raise EOFError
+        except (TimeoutError, EOFError, OSError) as e:
+            self.close(kill=True)
+            raise RuntimeError(f"could not start the parser process ({sys.executable} -m graph.parse_worker)") from e
+        return self._proc
+
+    def _reply(self, deadline: float) -> dict[str, Any]:
+        """The child's next JSON line, or TimeoutError at `deadline`, EOFError if it died."""
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()  # read unbuffered: only the raw fd is ever read
+        poll = select.poll()
+        poll.register(fd, select.POLLIN)
+        buf = bytearray()
+        while not buf.endswith(b"\n"):  # one request at a time: the line ends a read
+            left = deadline - time.monotonic()
+            if left <= 0 or not poll.poll(left * 1000):
+                raise TimeoutError
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        try:
+            reply = json.loads(buf)
+        except ValueError:
+            raise EOFError from None
+        if not isinstance(reply, dict):
+            raise EOFError
+        return reply
+
+
+def _document(d: dict[str, Any]) -> ParsedDocument:
+    sections = [Section(**s) for s in d.pop("sections")]
+    return ParsedDocument(**d, sections=sections)
+
+
+# --- the child ---------------------------------------------------------------------------
+
+def _answer(out: BinaryIO, reply: dict[str, Any]) -> None:
+    # a lone surrogate becomes the JSON escape \udcxx, which the parent reads back as it was
+    out.write(json.dumps(reply, ensure_ascii=False).encode("utf-8", errors="backslashreplace") + b"\n")
+    out.flush()
+
+
+def _serve(inp: BinaryIO, out: BinaryIO) -> None:
+    from graph.parsers import ParseError, parser_for
+
+    _answer(out, {"ready": True})
+    while line := inp.readline():
+        req = json.loads(line)
+        raw = inp.read(req["size"])
+        notes: list[str] = []
+        parse = parser_for(Path(req["path"]))
+        try:
+            if parse is None:
+                raise ParseError(f"no parser for {req['path']}")
+            docs = parse(Path(req["path"]), raw, req["doc_id"], warn=notes.append)
+        except ParseError as e:
+            _answer(out, {"error": str(e)})
+        except Exception as e:  # a parser bug: reported for this file only
+            _answer(out, {"error": f"{type(e).__name__}: {e}"})
+        else:
+            _answer(out, {"docs": [asdict(d) for d in docs], "notes": notes})
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)

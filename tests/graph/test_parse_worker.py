@@ -1,0 +1,36 @@
+"""The parse worker: a file over its time is cut off, the next file gets a fresh child."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from graph.parse_worker import ParseFailed, ParseWorker, parse_budget
+
+SLOW_HTML = b"<![CDATA[ >" * 60_000  # quadratic in html.parser: ~15 s
+
+
+@pytest.mark.timeout(60)
+def test_timeout_kills_the_child_and_the_next_file_is_parsed() -> None:
+    with ParseWorker() as worker:
+        t = time.perf_counter()
+        with pytest.raises(ParseFailed, match="took over 1 s"):
+            worker.parse("slow.html", SLOW_HTML, "slow", 1.0)
+        assert time.perf_counter() - t < 5
+        docs, notes = worker.parse("ok.md", b"# Ok\n\n## 1 Scope\n\nText.\n", "ok", 10.0)
+    assert [d.doc_id for d in docs] == ["ok"] and docs[0].sections[-1].text == "Text."
+    assert notes == []
+
+
+def test_parse_errors_and_warnings_come_back_as_lines() -> None:
+    with ParseWorker() as worker:
+        with pytest.raises(ParseFailed, match="^could not parse: not a PDF"):
+            worker.parse("x.pdf", b"just text", "x", 10.0)
+        docs, notes = worker.parse("t.html", "<p>café ☃ 𝔘</p><b".encode("utf-8"), "t", 10.0)
+    assert notes == ["markup not closed at the end of the file (from character 15): left out"]
+    assert docs[0].sections[0].text == "café ☃ 𝔘"
+
+
+def test_budget_grows_past_10_mb() -> None:
+    assert parse_budget(20, 1_000) == 20
+    assert parse_budget(20, 50_000_000) == 100
