@@ -1,14 +1,17 @@
-"""Files and folders -> passages, with one line per file that could not be (fully) read.
+"""Files and folders -> passages, with one line for every file not (fully) read.
 
-Folders are walked recursively in sorted order; hidden files and folders are skipped;
-files are dispatched by extension (`graph.parsers.PARSERS`).  A file with another
-extension is reported when it was named explicitly and counted in `files_ignored`
-otherwise.  A symlink that resolves outside the folder being walked is never followed
-(and is reported).  Binary, empty, oversized and unparseable files get one
-`IngestError` each and everything else is still indexed; files with invalid UTF-8 are
-indexed with replacement characters and one warning line.  Ids repeated across files
-(two files mapping to one doc id, JSONL `_id`s repeated in another file) are
-renamed (`-2` on the doc id, `~dup2` on a passage id) and reported.
+Folders are walked recursively in sorted order; files are dispatched by extension
+(`graph.parsers.PARSERS`).  Every entry left out is reported with its reason: hidden
+ones (a hidden folder once, not its contents), other extensions, FIFOs, sockets and
+devices, symlinks out of the folder, dangling or looping, links to a file read already.
+A file is opened without following links and must be, once open, a regular file inside
+its folder (`graph.safe_open`), so a link swapped in after the walk is refused.  Each file
+is parsed in a child process with a time limit (`graph.parse_worker`).  Binary, empty,
+oversized, slow and unparseable files get one `IngestError` each and everything else is
+still indexed; files with invalid UTF-8 are indexed with replacement characters and one
+warning line.  Ids repeated across files (two files mapping to one doc id, JSONL `_id`s
+repeated in another file) are renamed (`-2` on the doc id, `~dup2` on a passage id) and
+reported.  Paths and reasons in reports are printable (`graph.printable`).
 """
 from __future__ import annotations
 
@@ -20,18 +23,34 @@ from pathlib import Path
 from graph.chunking import chunk
 from graph.ids import doc_id_for
 from graph.model import ParsedDocument, Passage
+from graph.parse_worker import ParseFailed, ParseWorker, parse_budget
 from graph.parsers import BINARY_FORMATS, PARSERS, parser_for
+from graph.printable import printable
+from graph.safe_open import FileRefused, file_kind, read_regular
 
-__all__ = ["IngestError", "IngestResult", "ingest", "MAX_CHARS"]
+__all__ = ["IngestError", "IngestResult", "ingest", "MAX_CHARS", "MAX_FILE_BYTES", "PARSE_SECONDS"]
 
 MAX_CHARS = 1500
+MAX_FILE_BYTES = 200_000_000
+PARSE_SECONDS = 20.0  # per file of up to 10 MB (`parse_worker.parse_budget`)
 _SNIFF = 8192
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    line = printable(" ".join(str(text).split()))
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 @dataclass
 class IngestError:
+    """One file not (fully) read; both fields are printable as they are (escaped, one line)."""
+
     path: str
     reason: str  # one line: what is wrong (or, for a file still indexed, what was done about it)
+
+    def __post_init__(self) -> None:
+        self.path = printable(str(self.path))
+        self.reason = _one_line(self.reason)
 
 
 @dataclass
@@ -39,15 +58,16 @@ class IngestResult:
     passages: list[Passage]
     errors: list[IngestError]
     files_seen: int  # files with a known extension (or named explicitly) that were looked at
-    files_ignored: int = 0  # files in walked folders whose extension no parser reads
+    files_ignored: int = 0  # files in walked folders whose extension no parser reads (each also in errors)
     documents: int = 0
 
 
 @dataclass
 class _Candidate:
-    path: Path  # as walked (under the source given)
+    path: Path  # as walked (under the source given): names the document
     root: Path  # the source folder (a file given on its own: its folder)
-    explicit: bool
+    source: Path  # what is opened: `path`, or the file a link inside the folder resolves to
+    real_root: Path  # `source` must lie inside it once opened
 
 
 @dataclass
@@ -55,85 +75,91 @@ class _Walk:
     files: list[_Candidate] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     ignored: int = 0
+    taken: dict[Path, Path] = field(default_factory=dict)  # resolved file -> the path it is read as
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.errors.append(IngestError(str(path), reason))
+
+    def take(self, path: Path, target: Path, c: _Candidate) -> None:
+        """Read `target` once, under the first path that reaches it."""
+        if target in self.taken:
+            self.skip(path, f"the same file as {self.taken[target]}, read once: skipped")
+            return
+        self.taken[target] = path
+        self.files.append(c)
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+def _unsupported(path: Path) -> str:
+    known = ", ".join(sorted(PARSERS))
+    return f"unsupported file type {path.suffix or '(none)'!r}: skipped (read: {known})"
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB"
-
-
-def _walk_folder(root: Path, out: _Walk, files_seen: set[Path]) -> None:
+def _walk_folder(root: Path, out: _Walk) -> None:
     real_root = root.resolve()
     folders_seen: set[Path] = {real_root}
+    linked: list[tuple[Path, Path]] = []
 
     def walk(folder: Path) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            out.errors.append(IngestError(str(folder), f"cannot list folder: {_one_line(e.strerror or e)}"))
+            out.skip(folder, f"cannot list folder: {e.strerror or e}")
             return
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
             path = Path(entry.path)
-            if entry.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    out.errors.append(IngestError(str(path), "broken symlink: skipped"))
-                    continue
-                if not target.is_relative_to(real_root):
-                    out.errors.append(IngestError(str(path), f"symlink points outside {root} (to {target}): not followed"))
-                    continue
-            else:
-                target = path.resolve()
-            if target.is_dir():
-                if target not in folders_seen:  # not a loop nor a folder walked already
+            if entry.name.startswith("."):
+                out.skip(path, "hidden: skipped")
+                continue
+            link = entry.is_symlink()
+            try:
+                target = path.resolve(strict=True)
+                mode = os.stat(target).st_mode
+            except (OSError, RuntimeError):
+                out.skip(path, "broken symlink: skipped" if link else "vanished while the folder was listed: skipped")
+                continue
+            if link and not target.is_relative_to(real_root):
+                out.skip(path, f"symlink points outside {root} (to {target}): not followed")
+                continue
+            kind = file_kind(mode)
+            if kind == "folder":
+                if target in folders_seen:  # a loop, or a folder walked already
+                    out.skip(path, f"symlink to {target}, a folder walked already: skipped")
+                else:
                     folders_seen.add(target)
                     walk(path)
-                continue
-            if not target.is_file():
-                continue  # sockets, fifos, devices
-            if parser_for(path) is None:
+            elif kind != "file":
+                out.skip(path, f"not a regular file ({kind}): skipped")
+            elif parser_for(path) is None:
                 out.ignored += 1
-            elif entry.is_symlink():
+                out.skip(path, _unsupported(path))
+            elif link:
                 linked.append((path, target))  # after the real files: they keep their names
-            elif target not in files_seen:
-                files_seen.add(target)
-                out.files.append(_Candidate(path, root, explicit=False))
+            else:
+                out.take(path, target, _Candidate(path, root, path, real_root))
 
-    linked: list[tuple[Path, Path]] = []
     walk(root)
     for path, target in linked:
-        if target not in files_seen:  # a link to a file already taken is not read twice
-            files_seen.add(target)
-            out.files.append(_Candidate(path, root, explicit=False))
+        out.take(path, target, _Candidate(path, root, target, real_root))
 
 
 def _collect(sources: Sequence[Path]) -> _Walk:
     out = _Walk()
-    files_seen: set[Path] = set()
     for src in sources:
         src = Path(src)
         if src.is_dir():
-            _walk_folder(src, out, files_seen)
-        elif src.is_file():
+            _walk_folder(src, out)
+        elif src.is_file():  # named on its own: a link is followed, as the user asked
             if parser_for(src) is None:
-                known = ", ".join(sorted(PARSERS))
-                out.errors.append(IngestError(str(src), f"unsupported file type {src.suffix or '(none)'!r}: skipped (read: {known})"))
-            elif src.resolve() not in files_seen:
-                files_seen.add(src.resolve())
-                out.files.append(_Candidate(src, src.parent, explicit=True))
+                out.skip(src, _unsupported(src))
+            else:
+                target = src.resolve()
+                out.take(src, target, _Candidate(src, src.parent, target, target.parent))
         elif src.is_symlink():
-            out.errors.append(IngestError(str(src), "broken symlink: skipped"))
+            out.skip(src, "broken symlink: skipped")
         elif src.exists():
-            out.errors.append(IngestError(str(src), "not a regular file or folder: skipped"))
+            out.skip(src, f"not a regular file or folder ({file_kind(src.stat().st_mode)}): skipped")
         else:
-            out.errors.append(IngestError(str(src), "no such file or folder"))
+            out.skip(src, "no such file or folder")
     return out
 
 
@@ -141,16 +167,15 @@ def _read(c: _Candidate, max_file_bytes: int, errors: list[IngestError]) -> byte
     """The file's bytes, or None with the reason in `errors`."""
     name = str(c.path)
     try:
-        size = c.path.stat().st_size
-        if size > max_file_bytes:
-            errors.append(IngestError(name, f"file is {_mb(size)}, over the {_mb(max_file_bytes)} limit: skipped"))
-            return None
-        if size == 0:
-            errors.append(IngestError(name, "empty file: skipped"))
-            return None
-        raw = c.path.read_bytes()
+        raw = read_regular(c.source, c.real_root, max_file_bytes)
+    except FileRefused as e:
+        errors.append(IngestError(name, f"{e}: skipped"))
+        return None
     except OSError as e:
-        errors.append(IngestError(name, f"cannot read: {_one_line(e.strerror or e)}"))
+        errors.append(IngestError(name, f"cannot read: {e.strerror or e}"))
+        return None
+    if not raw:
+        errors.append(IngestError(name, "empty file: skipped"))
         return None
     suffix = c.path.suffix.lower()
     if suffix in BINARY_FORMATS:
@@ -182,12 +207,14 @@ def _not_text_share(sample: bytes) -> float:
 def ingest(
     sources: Sequence[Path],
     progress: Callable[[int, int, str], None] | None = None,
-    max_file_bytes: int = 200_000_000,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    parse_seconds: float = PARSE_SECONDS,
 ) -> IngestResult:
     """Parse and chunk every supported file under `sources` (files or folders).
 
-    `progress(done, total, path)` is called after each file.  Never raises for a bad
-    file: its problem is in `errors`, one line.
+    `progress(done, total, path)` is called after each file.  A file over `max_file_bytes`
+    is not read; one whose parsing takes over `parse_seconds` (scaled up past 10 MB) is
+    dropped.  Never raises for a bad file: its problem is in `errors`, one line.
     """
     walked = _collect(sources)
     errors = walked.errors
@@ -196,45 +223,43 @@ def ingest(
     passage_seen: set[str] = set()
     documents = 0
     total = len(walked.files)
-    for done, c in enumerate(walked.files, start=1):
-        name = str(c.path)
-        raw = _read(c, max_file_bytes, errors)
-        if raw is not None:
-            docs = _parse(c, raw, errors)
+    with ParseWorker() as worker:
+        for done, c in enumerate(walked.files, start=1):
+            name = str(c.path)
+            raw = _read(c, max_file_bytes, errors)
+            docs = [] if raw is None else _parse(worker, c, raw, parse_seconds, errors)
             del raw
             for doc in docs:
                 _unique_doc_id(doc, name, doc_ids, errors)
                 try:
                     new = chunk(doc, MAX_CHARS)
                 except Exception as e:  # a bug, not the file's fault; keep going
-                    errors.append(IngestError(name, f"could not chunk {doc.doc_id}: {type(e).__name__}: {_one_line(e)}"))
+                    errors.append(IngestError(name, f"could not chunk {doc.doc_id}: {type(e).__name__}: {e}"))
                     continue
                 _unique_passage_ids(new, name, passage_seen, errors)
                 passages.extend(new)
                 documents += 1
-        if progress:
-            progress(done, total, name)
+            if progress:
+                progress(done, total, name)
     return IngestResult(
         passages=passages, errors=errors, files_seen=total, files_ignored=walked.ignored, documents=documents,
     )
 
 
-def _parse(c: _Candidate, raw: bytes, errors: list[IngestError]) -> list[ParsedDocument]:
+def _parse(
+    worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
+) -> list[ParsedDocument]:
     name = str(c.path)
-    parse = parser_for(c.path)
-    assert parse is not None
     try:
         rel = c.path.relative_to(c.root).as_posix()
     except ValueError:
         rel = c.path.name
-    notes: list[str] = []
     try:
-        docs = parse(Path(rel), raw, doc_id_for(c.path, c.root), warn=notes.append)
-    except Exception as e:  # ParseError says why; anything else is reported the same way
-        reason = _one_line(e) if type(e).__name__ == "ParseError" else f"{type(e).__name__}: {_one_line(e)}"
-        errors.append(IngestError(name, f"could not parse: {reason}"))
+        docs, notes = worker.parse(rel, raw, doc_id_for(c.path, c.root), parse_budget(seconds, len(raw)))
+    except ParseFailed as e:
+        errors.append(IngestError(name, str(e)))
         return []
-    errors.extend(IngestError(name, _one_line(n)) for n in notes)
+    errors.extend(IngestError(name, n) for n in notes)
     if not any(d.sections for d in docs):
         errors.append(IngestError(name, "no text found: nothing indexed"))
     return docs

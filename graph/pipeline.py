@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.ingest import IngestError, ingest
+from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
 from graph.mentions import find_mentions
+from graph.printable import printable
 from graph.resolver import resolve_references
 from graph.store import check_index_folder, write_index
 from graph.structure import containment
@@ -31,8 +32,19 @@ class BuildReport:
     seconds: dict[str, float]
 
 
-def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None = None) -> BuildReport:
-    """Index `sources` (files or folders) into `folder`; the old index stays live until the swap."""
+def build_index(
+    sources: Sequence[Path],
+    folder: Path,
+    progress: Progress | None = None,
+    *,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    parse_seconds: float = PARSE_SECONDS,
+) -> BuildReport:
+    """Index `sources` (files or folders) into `folder`; the old index stays live until the swap.
+
+    A file over `max_file_bytes`, or whose parsing takes over `parse_seconds` (more for
+    files over 10 MB), is left out and reported in `errors` like every other file not read.
+    """
     def report(stage: str, done: int, total: int, detail: str = "") -> None:
         if progress:
             progress(stage, done, total, detail)
@@ -40,12 +52,15 @@ def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None
     check_index_folder(folder)  # before the parsing, not after it
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    result = ingest(list(sources), progress=lambda d, n, path: report("parse", d, n, path))
+    result = ingest(
+        list(sources), progress=lambda d, n, path: report("parse", d, n, path),
+        max_file_bytes=max_file_bytes, parse_seconds=parse_seconds,
+    )
     seconds["parse"] = time.perf_counter() - t
     if not result.passages:
         reasons = "; ".join(f"{e.path}: {e.reason}" for e in result.errors[:5])
         raise ValueError(
-            f"nothing to index in {', '.join(map(str, sources))}"
+            f"nothing to index in {', '.join(printable(str(s)) for s in sources)}"
             + (f" ({reasons})" if reasons else "")
             + ": give files or folders with .md, .txt, .html, .pdf or .jsonl documents"
         )

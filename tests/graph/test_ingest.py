@@ -11,6 +11,15 @@ from graph.ingest import IngestResult, ingest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "docs"
 GOOD = b"# Title\n\n## 1 Scope\n\nSome text.\n"
+SECRET = "OUTSIDE-SECRET"
+
+
+def outside_folder(tmp_path: Path, name: str) -> Path:
+    """A folder beside the one indexed, holding one file `name` that must never be indexed."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / name).write_text(f"# Secret\n\n{SECRET}\n", encoding="utf-8")
+    return outside
 
 
 def reasons(result: IngestResult) -> dict[str, str]:
@@ -51,13 +60,14 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_indexed(tmp_path: Pat
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 rules apply.".encode("latin-1"))
     (tmp_path / "rows.jsonl").write_bytes(b'{"_id": "r1", "text": "ok"}\n{bad\n{"_id": "r1", "text": "dup"}\n')
     (tmp_path / "big.txt").write_bytes(b"x" * 5000)
-    (tmp_path / "image.png").write_bytes(b"\x89PNG")  # walked, unknown: counted, not reported
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")  # walked, unknown: counted and reported
     (tmp_path / ".hidden.md").write_bytes(GOOD)
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "x.md").write_bytes(GOOD)
     result = ingest([tmp_path], max_file_bytes=4000)
     r = reasons(result)
-    assert set(r) == {"empty.txt", "blank.md", "binary.txt", "broken.pdf", "fake.pdf", "latin1.txt", "rows.jsonl", "big.txt"}
+    assert set(r) == {"empty.txt", "blank.md", "binary.txt", "broken.pdf", "fake.pdf", "latin1.txt", "rows.jsonl", "big.txt",
+                      "image.png", ".hidden.md", ".git"}
     assert r["empty.txt"] == "empty file: skipped"
     assert r["blank.md"].startswith("empty file (only whitespace)")
     assert r["binary.txt"].startswith("binary file (NUL bytes in the first 8 KB)")
@@ -66,6 +76,8 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_indexed(tmp_path: Pat
     assert r["latin1.txt"] == "invalid UTF-8 at byte 3: indexed with replacement characters"
     assert r["rows.jsonl"] == "2 lines skipped: line 2 not JSON; line 3 duplicate _id 'r1'"
     assert r["big.txt"] == "file is 0.0 MB, over the 0.0 MB limit: skipped"
+    assert r["image.png"].startswith("unsupported file type '.png': skipped")
+    assert r[".hidden.md"] == r[".git"] == "hidden: skipped"
     assert all("\n" not in e.reason for e in result.errors)
     assert {p.id for p in result.passages} == {"good:p0", "good:1", "latin1:p0", "r1"}
     assert "Caf\ufffd rules" in next(p.text for p in result.passages if p.id == "latin1:p0")
@@ -84,9 +96,7 @@ def test_explicit_unknown_file_and_missing_path_are_reported(tmp_path: Path) -> 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks on this platform")
 def test_symlinks_out_of_the_root_are_not_followed(tmp_path: Path) -> None:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.md").write_bytes(b"# Secret\n\nDo not read.\n")
+    outside = outside_folder(tmp_path, "secret.md")
     root = tmp_path / "root"
     (root / "sub").mkdir(parents=True)
     (root / "sub" / "a.md").write_bytes(GOOD)
@@ -100,7 +110,7 @@ def test_symlinks_out_of_the_root_are_not_followed(tmp_path: Path) -> None:
     assert "symlink points outside" in r["leak.md"] and "not followed" in r["leak.md"]
     assert "symlink points outside" in r["leakdir"]
     assert r["dangling.md"] == "broken symlink: skipped"
-    assert all("Do not read" not in p.text for p in result.passages)
+    assert all(SECRET not in p.text for p in result.passages)
     assert result.files_seen == 1
     assert {p.doc_id for p in result.passages} == {"sub.a"}  # the file itself, not the link to it
 
@@ -143,3 +153,147 @@ def test_shared_adgm_corpus_ingests(tmp_path: Path) -> None:
     assert result.errors == [] and len(result.passages) == 13_732 and result.documents == 40
     first = result.passages[0]
     assert first.id == "bd35fb2d-4de6-48fb-ab3c-baead722854f" and first.label == "1." and first.ord == 0
+
+
+# --- files that change between the walk and the read -------------------------------------
+
+def _swap_after_first_file(swap):
+    """A progress callback that runs `swap()` once, after the first file is read."""
+    def progress(done: int, total: int, path: str) -> None:
+        if done == 1:
+            swap()
+    return progress
+
+
+def test_file_swapped_for_a_symlink_after_the_walk_is_refused(tmp_path: Path) -> None:
+    outside = outside_folder(tmp_path, "secret.md")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.md").write_bytes(GOOD)
+    (root / "b.md").write_bytes(GOOD)
+
+    def swap() -> None:
+        (root / "b.md").unlink()
+        os.symlink(outside / "secret.md", root / "b.md")
+
+    result = ingest([root], progress=_swap_after_first_file(swap))
+    assert all(SECRET not in p.text for p in result.passages)
+    assert reasons(result)["b.md"] == "is a symlink: skipped"
+    assert {p.doc_id for p in result.passages} == {"a"}
+
+
+def test_folder_swapped_for_a_symlink_after_the_walk_is_refused(tmp_path: Path) -> None:
+    outside = outside_folder(tmp_path, "b.md")
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.md").write_bytes(GOOD)
+    (root / "sub" / "b.md").write_bytes(GOOD)
+
+    def swap() -> None:
+        (root / "sub").rename(tmp_path / "old-sub")
+        os.symlink(outside, root / "sub")  # sub/b.md now names outside/b.md, itself no link
+
+    result = ingest([root], progress=_swap_after_first_file(swap))
+    assert all(SECRET not in p.text for p in result.passages)
+    assert reasons(result)["b.md"].startswith(f"resolves outside {root.resolve()} (to {outside.resolve() / 'b.md'})")
+
+
+def test_file_swapped_for_a_fifo_after_the_walk_is_refused_without_blocking(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_bytes(GOOD)
+    (tmp_path / "b.md").write_bytes(GOOD)
+
+    def swap() -> None:
+        (tmp_path / "b.md").unlink()
+        os.mkfifo(tmp_path / "b.md")
+
+    result = ingest([tmp_path], progress=_swap_after_first_file(swap))
+    assert reasons(result)["b.md"] == "not a regular file (FIFO): skipped"
+
+
+# --- files that would stall indexing ----------------------------------------------------
+
+def test_html_that_stalls_the_parser_is_reported_and_the_rest_indexed(tmp_path: Path) -> None:
+    """`<a ` * 30,000 (90 KB) took minutes in html.parser: every `<` rescanned the rest."""
+    (tmp_path / "bad.html").write_text("<a " * 30_000, encoding="utf-8")
+    (tmp_path / "good.md").write_bytes(GOOD)
+    t = time.perf_counter()
+    result = ingest([tmp_path])
+    assert time.perf_counter() - t < 10
+    bad = [e.reason for e in result.errors if e.path.endswith("bad.html")]
+    assert bad == ["markup not closed at the end of the file (from character 0): left out", "no text found: nothing indexed"]
+    assert {p.doc_id for p in result.passages} == {"good"}
+
+
+@pytest.mark.timeout(60)
+def test_a_parse_over_the_time_limit_is_cut_and_reported(tmp_path: Path) -> None:
+    """`<![CDATA[ >` * 60,000 is still quadratic in html.parser (~15 s): the time limit ends it."""
+    (tmp_path / "slow.html").write_text("<![CDATA[ >" * 60_000, encoding="utf-8")
+    (tmp_path / "good.md").write_bytes(GOOD)
+    t = time.perf_counter()
+    result = ingest([tmp_path], parse_seconds=1)
+    assert time.perf_counter() - t < 10
+    assert reasons(result)["slow.html"] == "parsing took over 1 s (the time limit per file): skipped"
+    assert {p.doc_id for p in result.passages} == {"good"}
+
+
+# --- every file left out is reported, printably -----------------------------------------
+
+def test_every_entry_not_indexed_is_reported_with_its_reason(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_bytes(GOOD)
+    (tmp_path / "notes.rst").write_bytes(b"Title\n=====\n")
+    (tmp_path / "data.gz").write_bytes(b"\x1f\x8b")
+    (tmp_path / "Makefile").write_bytes(b"all:\n")
+    os.mkfifo(tmp_path / "pipe.md")
+    (tmp_path / ".hidden.md").write_bytes(GOOD)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.md").write_bytes(GOOD)
+    os.symlink(tmp_path / "good.md", tmp_path / "alias.md")
+    (tmp_path / "sub").mkdir()
+    os.symlink(tmp_path, tmp_path / "sub" / "loop")
+    result = ingest([tmp_path])
+    r = reasons(result)
+    assert r == {
+        "notes.rst": _unsupported(".rst"), "data.gz": _unsupported(".gz"), "Makefile": _unsupported("(none)"),
+        "pipe.md": "not a regular file (FIFO): skipped",
+        ".hidden.md": "hidden: skipped", ".git": "hidden: skipped",
+        "alias.md": f"the same file as {tmp_path / 'good.md'}, read once: skipped",
+        "loop": f"symlink to {tmp_path.resolve()}, a folder walked already: skipped",
+    }
+    assert [p.doc_id for p in result.passages] == ["good", "good"]
+    assert result.files_ignored == 3
+
+
+def _unsupported(suffix: str) -> str:
+    return f"unsupported file type {suffix!r}: skipped (read: .htm, .html, .jsonl, .markdown, .md, .pdf, .text, .txt)"
+
+
+def test_devices_and_sockets_are_reported(tmp_path: Path) -> None:
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "s.md"))
+    try:
+        result = ingest([tmp_path, Path("/dev/null")])
+    finally:
+        sock.close()
+    r = reasons(result)
+    assert r["s.md"] == "not a regular file (socket): skipped"
+    assert r["null"] == "not a regular file or folder (device): skipped"
+
+
+def test_names_with_control_characters_are_reported_escaped(tmp_path: Path) -> None:
+    names = ["fake\nindexed 99 passages.md", "red\x1b[31m\x07.rst", "sep\u2028x.txt", "rtl\u202eexe.md"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    os.mkfifo(os.path.join(os.fsencode(tmp_path), b"bad-\xff.md"))  # not UTF-8: a lone surrogate in str
+    (tmp_path / "tab\tdir").mkdir()
+    (tmp_path / "tab\tdir" / "x\x1b.md").write_bytes(b"\x00binary")
+    result = ingest([tmp_path, tmp_path / "gone\x1b[2J.md"])
+    assert len(result.errors) == 7
+    for e in result.errors:
+        assert e.path.isprintable() and e.reason.isprintable(), e
+        e.path.encode("utf-8")  # printable on any UTF-8 terminal
+    shown = {e.path.rsplit("/", 1)[-1] for e in result.errors}
+    assert shown == {"fake\\nindexed 99 passages.md", "red\\x1b[31m\\x07.rst", "sep\\u2028x.txt", "rtl\\u202eexe.md",
+                     "bad-\\udcff.md", "x\\x1b.md", "gone\\x1b[2J.md"}
+    assert any(e.path.endswith("tab\\tdir/x\\x1b.md") for e in result.errors)
