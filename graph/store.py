@@ -4,11 +4,14 @@ Layout: DIR/CURRENT names the live generation folder DIR/gen-*/ with
 meta.json, passages.jsonl, references.jsonl, mentions.jsonl, containment.jsonl, bm25/.
 A new generation is written beside the old one and CURRENT is replaced with os.replace,
 so a reader (or a crash) only ever sees a complete generation. Plain JSON: nothing
-loaded from disk can run code.
+loaded from disk can run code.  Loading trusts nothing in the folder: every file must be
+a regular file inside it (no links, FIFOs or devices), every row must have the types of
+its dataclass, and anything else is `IndexNotFound` with one line, never a traceback.
 """
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import shutil
@@ -16,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ import networkx as nx
 from graph.graph import build_graph
 from graph.index import BM25Index, build_bm25
 from graph.model import Mention, Passage, Reference
+from graph.printable import printable
+from graph.safe_open import FileRefused, file_kind, open_regular
 
 __all__ = ["FORMAT_VERSION", "IndexNotFound", "StoredIndex", "load_index", "write_index", "index_lock", "check_index_folder"]
 
@@ -33,6 +38,16 @@ FORMAT_VERSION = 1
 
 class IndexNotFound(Exception):
     """The folder holds no readtrail index (or a damaged one); the message says what to do."""
+
+
+class _Damaged(ValueError):
+    """What is wrong with one file of a generation, in a few words."""
+
+
+def _damaged(folder: Path, what: str) -> IndexNotFound:
+    return IndexNotFound(
+        f"the index in {printable(str(folder))} is damaged ({printable(what)[:300]}); rebuild it with `readtrail index`"
+    )
 
 
 @dataclass
@@ -60,11 +75,67 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
         os.fsync(f.fileno())
 
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for line in f:
+def _open_text(path: Path, root: Path) -> io.TextIOWrapper:
+    try:
+        return io.TextIOWrapper(open_regular(path, root), encoding="utf-8")
+    except FileRefused as e:
+        raise _Damaged(f"{path.name} {e}") from None
+
+
+def _read_jsonl(path: Path, root: Path) -> Iterator[Any]:
+    with _open_text(path, root) as f:
+        for n, line in enumerate(f, start=1):
             if line.strip():
-                yield json.loads(line)
+                try:
+                    yield json.loads(line)
+                except (ValueError, RecursionError) as e:  # RecursionError: nesting too deep
+                    raise _Damaged(f"{path.name} line {n}: not JSON ({type(e).__name__})") from None
+
+
+_TYPES = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: type(v) is int,
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
+    """The rows of a JSONL file as `cls` (a dataclass), each field of its declared type."""
+    for n, row in enumerate(_read_jsonl(path, root), start=1):
+        where = f"{path.name} row {n}"
+        if not isinstance(row, dict):
+            raise _Damaged(f"{where} is {_json_type(row)}, not an object")
+        try:
+            obj = cls(**row)
+        except TypeError:
+            raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
+        for f in fields(cls):
+            if not _TYPES[f.type](getattr(obj, f.name)):
+                raise _Damaged(f"{where}: {f.name} is {_json_type(getattr(obj, f.name))}, not {f.type}")
+        yield obj
+
+
+@dataclass
+class _Contained:
+    parent: str
+    child: str
+
+
+def _check_tree(folder: Path) -> None:
+    """Every entry under `folder` is a regular file or a folder: no link, FIFO, socket, device."""
+    for entry in os.scandir(folder):
+        st = entry.stat(follow_symlinks=False)
+        kind = file_kind(st.st_mode)
+        if kind == "folder":
+            _check_tree(Path(entry.path))
+        elif kind != "file":
+            raise _Damaged(f"{entry.path} is a {kind}")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -140,42 +211,54 @@ def write_index(
 
 
 def current_generation(folder: Path) -> Path:
-    pointer = folder / "CURRENT"
-    if not pointer.is_file():
-        raise IndexNotFound(
-            f"no readtrail index in {folder}: build one with `readtrail index SOURCE... --index {folder}`"
-        )
+    """The live generation folder named by CURRENT, a real folder inside `folder`."""
+    root = Path(folder).resolve()
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        with open_regular(root / "CURRENT", root) as f:
+            name = f.read(256).decode("utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        raise IndexNotFound(
+            f"no readtrail index in {printable(str(folder))}: build one with `readtrail index SOURCE... --index {printable(str(folder))}`"
+        ) from None
+    except FileRefused as e:
+        raise _damaged(folder, f"CURRENT {e}") from None
     except (OSError, UnicodeDecodeError):
         name = "?"
-    gen = folder / name
-    if not name.startswith("gen-") or "/" in name or not (gen / "meta.json").is_file():
-        raise IndexNotFound(f"the index in {folder} is damaged (CURRENT names {name!r}); rebuild it with `readtrail index`")
-    return gen
+    if not name.startswith("gen-") or "/" in name or "\0" in name:
+        raise _damaged(folder, f"CURRENT names {name!r}")
+    try:
+        kind = file_kind(os.lstat(root / name).st_mode)
+    except OSError:
+        kind = "missing"
+    if kind != "folder":
+        raise _damaged(folder, f"CURRENT names {name!r}, which is {kind if kind == 'missing' else 'a ' + kind}")
+    return Path(folder) / name
 
 
 def load_index(folder: Path) -> StoredIndex:
+    """The live generation of the index in `folder`; IndexNotFound (one line) if none or damaged."""
     folder = Path(folder).resolve()
     gen = current_generation(folder)
     try:
-        meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexNotFound(f"the index in {folder} is damaged (meta.json: {exc}); rebuild it with `readtrail index`") from exc
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise IndexNotFound(
-            f"the index in {folder} has format {meta.get('format_version')}, this readtrail reads {FORMAT_VERSION}: rebuild it with `readtrail index`"
-        )
-    try:
-        passages = [Passage(**row) for row in _read_jsonl(gen / "passages.jsonl")]
-        references = [Reference(**row) for row in _read_jsonl(gen / "references.jsonl")]
-        mentions = [Mention(**row) for row in _read_jsonl(gen / "mentions.jsonl")]
-        containment = [(r["parent"], r["child"]) for r in _read_jsonl(gen / "containment.jsonl")]
+        _check_tree(gen)
+        with _open_text(gen / "meta.json", folder) as f:
+            meta = json.loads(f.read())
+        if not isinstance(meta, dict):
+            raise _Damaged(f"meta.json is {_json_type(meta)}, not an object")
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise IndexNotFound(
+                f"the index in {folder} has format {printable(str(meta.get('format_version')))[:20]}, "
+                f"this readtrail reads {FORMAT_VERSION}: rebuild it with `readtrail index`"
+            )
+        passages = list(_rows(Passage, gen / "passages.jsonl", folder))
+        references = list(_rows(Reference, gen / "references.jsonl", folder))
+        mentions = list(_rows(Mention, gen / "mentions.jsonl", folder))
+        containment = [(c.parent, c.child) for c in _rows(_Contained, gen / "containment.jsonl", folder)]
         bm25 = BM25Index(gen / "bm25")
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged or hand-edited generation
-        raise IndexNotFound(
-            f"the index in {folder} is damaged ({type(exc).__name__}: {str(exc)[:200]}); rebuild it with `readtrail index`"
-        ) from exc
+    except _Damaged as exc:
+        raise _damaged(folder, str(exc)) from exc
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, tantivy's own errors
+        raise _damaged(folder, f"{type(exc).__name__}: {exc}") from exc
     g = build_graph(passages, references, containment, mentions)
     return StoredIndex(
         folder=folder, generation=gen, meta=meta, passages=passages, references=references,
