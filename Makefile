@@ -1,12 +1,17 @@
 # Two commands on a fresh machine:
 #   make run    set everything up, index the bundled sample corpus, serve it over MCP (HTTP on 127.0.0.1:8765)
-#   make test   set everything up and run the test suite
+#   make test   set everything up and run the test suite (the full tier; CI also checks the wheel)
+# Also: make test-fast (no model loads, a few minutes), make check-wheel (the package as users install it)
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8765
+# llama-cpp-python compiles llama.cpp (a C++ toolchain and cmake are needed): build only the library
+# (no multimodal mtmd/llava part), on every core. Examples, tools, tests and the server are off already.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=ON
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup run serve-stdio test bench clean
+.PHONY: setup run serve-stdio test test-fast check-wheel clean
 
 setup: $(VENV)/.installed
 
@@ -28,5 +33,20 @@ serve-stdio: setup
 test: setup
 	$(PY) -m pytest -q
 
+test-fast: setup
+	READTRAIL_TEST_TIER=fast $(PY) -m pytest -q -m "not slow"
+
+# Build the wheel, install it (not editable) in a fresh venv, and call the prompt and an agent
+# deep_search over stdio with it: what `pip install .` gives a user, prompts included.
+WHEEL_VENV ?= .venv-wheel
+check-wheel: setup
+	rm -rf dist $(WHEEL_VENV)
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist .
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(WHEEL_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/readtrail-*.whl
+	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python $(CURDIR)/.ci/wheel_smoke.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache

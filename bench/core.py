@@ -42,13 +42,14 @@ def tool_latency(index: Path, n: int = 300) -> dict[str, dict[str, float]]:
     through the SDK's in-process client (adds JSON-RPC, validation, a worker-thread hop)."""
     from mcp import Client
 
-    from server.app import App
     from server.corpus import Corpus
-    from server.mcp_server import create_server
-    from server.metrics import percentile
+    from server.eval.metrics import percentile
+    from server.mcp import create_server
+    from server.services import open_services
+    from server.settings import Settings
 
     corpus = Corpus.open(index)
-    app = App(corpus=corpus)
+    app = open_services(Settings.from_env(index=index, warm=False), corpus)
     rng = random.Random(7)
     queries = [p.text[:80] for p in rng.sample(corpus.passages, n) if p.text.strip()] or ["rule"]
     with_refs = sorted({r.src for r in corpus.stored.references if r.resolved})
@@ -75,7 +76,7 @@ def tool_latency(index: Path, n: int = 300) -> dict[str, dict[str, float]]:
         out[name] = {"calls": len(calls), **{f"server_{k}": v for k, v in stats(ms).items()}}
 
     async def go() -> None:
-        async with Client(create_server(lambda: app)) as c:
+        async with Client(create_server(app)) as c:
             for name, calls in plan.items():
                 ms = []
                 for tool, args in calls:

@@ -22,9 +22,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from server.corpus import Corpus  # noqa: E402
-from server.evaluate import STRATEGIES, evaluate, load_qrels, load_queries  # noqa: E402
-import server.rerank.strategy  # noqa: E402,F401
-import server.traversal.strategies  # noqa: E402,F401
+from server.eval import evaluate, load_qrels, load_queries  # noqa: E402
+from server.eval.strategies import StrategyParts, make_strategy  # noqa: E402
+from server.services import build_reranker  # noqa: E402
+from server.settings import Settings  # noqa: E402
 
 KEYS = ("all_gold@10", "recall@10", "ndcg@10", "latency_p50_ms", "latency_p95_ms", "queries")
 
@@ -63,14 +64,15 @@ def main() -> None:
                     help="Merged into when it exists (so runs for several models add up).")
     args = ap.parse_args()
 
-    from server.rerank import load_reranker
-    from server.traversal.llm import load_chat_model
+    from server.llm.chat import LlamaChat
+    from server.llm.registry import resolve_model_path
 
+    settings = Settings.from_env()
     out: dict[str, Any] = {"full": {}, "agent": {}, "prefix": {}}
     if args.out.is_file():
         out.update(json.loads(args.out.read_text(encoding="utf-8")))
     corpora = {p: Corpus.open(p) for p in {args.adgm_index, args.hotpot_index}}
-    rerankers = {p: load_reranker(args.reranker, c) for p, c in corpora.items()}
+    rerankers = {p: build_reranker(settings, c, args.reranker) for p, c in corpora.items()}
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -82,9 +84,9 @@ def main() -> None:
         corpus, rr = corpora[index], rerankers[index]
         queries, qrels = load_queries(qpath), load_qrels(rpath)
         strategies = {
-            "bm25": STRATEGIES["bm25"](),
-            "bm25+rerank": STRATEGIES["bm25+rerank"](reranker=rr),
-            "walk": STRATEGIES["walk"](reranker=rr),
+            "bm25": make_strategy("bm25"),
+            "bm25+rerank": make_strategy("bm25+rerank", StrategyParts(reranker=rr)),
+            "walk": make_strategy("walk", StrategyParts(reranker=rr)),
         }
         if not args.skip_full:
             qs = subset(queries, qrels, None)
@@ -96,12 +98,12 @@ def main() -> None:
         for spec in args.agent:
             model_name, _, n = spec.rpartition(":")
             qs = subset(queries, qrels, int(n))
-            model = load_chat_model(model_name)
+            model = LlamaChat(resolve_model_path(model_name, settings.models_dir))
             rows = out["agent"].setdefault(name, {}).setdefault(model_name, {})
             for sname in ("bm25", "walk"):
                 rows[sname], _ = run(corpus, qs, qrels, strategies[sname])
             traces: list[Any] = []
-            agent = STRATEGIES["agent"](model=model, reranker=rr, on_result=traces.append)
+            agent = make_strategy("agent", StrategyParts(model=model, reranker=rr, on_result=traces.append))
             rows["agent"], _ = run(corpus, qs, qrels, agent)
             steps = [t for r in traces for t in r.trace[1:] if t.llm_ms is not None]  # model steps, not warm walk steps
             rows["agent_detail"] = {
@@ -120,14 +122,11 @@ def main() -> None:
     if args.prefix_test:
         from server.traversal import AgentOptions, Budget
         from server.traversal.agent import agent as run_agent
-        from server.traversal.llm import LlamaChat
-        from server.traversal.models import resolve_model_path
-
         corpus, rr = corpora[args.adgm_index], rerankers[args.adgm_index]
         queries = load_queries(args.data / "adgm" / "tasks" / "xref_dpel_dev" / "queries.jsonl")
         qs = list(subset(queries, load_qrels(args.data / "adgm" / "tasks" / "xref_dpel_dev" / "qrels.tsv"),
                          args.prefix_test).values())
-        path = resolve_model_path(args.agent[0].rpartition(":")[0] if args.agent else None)
+        path = resolve_model_path(args.agent[0].rpartition(":")[0] if args.agent else None, settings.models_dir)
         for reuse in (False, True):
             model = LlamaChat(path, prefix_cache=reuse)
             ms, toks = [], []

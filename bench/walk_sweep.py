@@ -20,22 +20,25 @@ sys.path.insert(0, str(REPO))
 
 from bench.traversal import run, subset  # noqa: E402
 from server.corpus import Corpus  # noqa: E402
-from server.evaluate import STRATEGIES, load_qrels, load_queries  # noqa: E402
+from server.eval import load_qrels, load_queries  # noqa: E402
+from server.eval.strategies import StrategyParts, make_strategy  # noqa: E402
+from server.services import build_reranker  # noqa: E402
+from server.settings import Settings  # noqa: E402
 from server.traversal import WalkOptions  # noqa: E402
 from server.traversal.pool import Ranking as R  # noqa: E402
-import server.traversal.strategies  # noqa: E402,F401
 
 TASKS = ("xref_dpel_trainpool", "xref_schema_train", "obliqa_dev")
 # Round 1 (bench/results/walk-sweep-round1.json) tried pair weights 0.25-1.0, 1-3 partners, 20-50 seeds
 # and BM25 weights 0-2 with links only along the edges the walk expanded: 0.5 and 30 seeds won.
 # Round 2 (walk-sweep-round2.json): pairs from every reference or mention edge between pool passages
 # (Pool.graph_links), pair weights 0.35-1.0, 2 partners: graph links with 0.7 won.
-# Round 3: the lift only for passages within a reranker rank (Ranking.pair_floor).
+# Round 3 (walk-sweep-round3.json): the lift only for passages within a reranker rank: no gain.
+# The options those rounds needed (partners, BM25 weight, pair floor, graph links off) were removed
+# from the product afterwards: replay a round from its commit (c391426 for round 3).
 VARIANTS = {  # name -> WalkOptions
-    "graph links w0.7 (round-2 choice)": WalkOptions(seeds=30, ranking=R(pair_weight=0.7)),
-    "w0.7, floor 20": WalkOptions(seeds=30, ranking=R(pair_weight=0.7, pair_floor=20)),
-    "w0.7, floor 40": WalkOptions(seeds=30, ranking=R(pair_weight=0.7, pair_floor=40)),
-    "w1.0, floor 30": WalkOptions(seeds=30, ranking=R(pair_weight=1.0, pair_floor=30)),
+    "pair weight 0.7 (the default)": WalkOptions(seeds=30, ranking=R(pair_weight=0.7)),
+    "pair weight 0.5": WalkOptions(seeds=30, ranking=R(pair_weight=0.5)),
+    "pair weight 1.0": WalkOptions(seeds=30, ranking=R(pair_weight=1.0)),
 }
 
 
@@ -58,22 +61,21 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--adgm-index", type=Path, required=True)
     ap.add_argument("--n", type=int, default=80, help="Questions per task.")
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "walk-sweep-round3.json")
+    ap.add_argument("--reranker", default=None, help="A reranker folder (default: what serve uses).")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "walk-sweep.json")
     args = ap.parse_args()
 
-    from server.rerank import load_reranker
-
     corpus = Corpus.open(args.adgm_index)
-    rr = MemoReranker(load_reranker(None, corpus))
+    rr = MemoReranker(build_reranker(Settings.from_env(index=args.adgm_index), corpus, args.reranker or "default"))
     out: dict[str, Any] = {}
     for task in TASKS:
         folder = args.data / "adgm" / "tasks" / task
         qrels = load_qrels(folder / "qrels.tsv")
         qs = subset(load_queries(folder / "queries.jsonl"), qrels, args.n)
-        out[task] = {"bm25+rerank": run(corpus, qs, qrels, STRATEGIES["bm25+rerank"](reranker=rr))[0]}
+        out[task] = {"bm25+rerank": run(corpus, qs, qrels, make_strategy("bm25+rerank", StrategyParts(reranker=rr)))[0]}
         for name, options in VARIANTS.items():
             # a generous time budget: the sweep compares rankings, not this machine's load
-            strategy = STRATEGIES["walk"](reranker=rr, max_seconds=30.0, walk_options=options)
+            strategy = make_strategy("walk", StrategyParts(reranker=rr, max_seconds=30.0, walk_options=options))
             out[task][name] = run(corpus, qs, qrels, strategy)[0]
             print(task, name, out[task][name], flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,30 +1,84 @@
-"""Where things live: the index folder, the bundled sample corpus, readtrail's home."""
+"""Every READTRAIL_* variable, read once, in one place: the rest of readtrail receives a Settings."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-__all__ = ["Settings", "SAMPLE_CORPUS", "readtrail_home"]
+__all__ = ["Settings", "SAMPLE_CORPUS", "ENV_VARS"]
 
 SAMPLE_CORPUS = Path(__file__).resolve().parent / "sample_corpus"
 
+# name -> what it sets (printed by `readtrail --help` and the README)
+ENV_VARS = {
+    "READTRAIL_HOME": "readtrail's home: the sample index, vector caches, feedback, assembled models (default ~/.cache/readtrail)",
+    "READTRAIL_INDEX": "the index folder (stands in for --index)",
+    "READTRAIL_RERANKER": "a trained reranker folder (stands in for --reranker)",
+    "READTRAIL_MODEL": "a GGUF file or packaged model name for the agent (stands in for --model)",
+    "READTRAIL_TOKEN": "the bearer token HTTP clients must send (prefer it to --token: a command line is visible to every local user)",
+    "READTRAIL_ALLOWED_HOSTS": "extra host names HTTP clients may use, comma-separated",
+    "READTRAIL_FEEDBACK": "the feedback store (default HOME/feedback.sqlite3)",
+    "READTRAIL_PROMPTS": "a folder of prompt files to use instead of the packaged ones",
+    "READTRAIL_WARM": "0: do not warm the reranker when the server starts",
+}
 
-def readtrail_home() -> Path:
-    """$READTRAIL_HOME, else ~/.cache/readtrail: the sample index, feedback, trained models."""
-    env = os.environ.get("READTRAIL_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "readtrail"
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
 
 
 @dataclass(frozen=True)
 class Settings:
+    home: Path  # vector caches, the sample index, feedback, assembled GGUF models
     index: Path  # the index folder to serve
     is_sample: bool  # True: the bundled sample corpus, indexed on first use
+    reranker: str | None = None  # a reranker folder or name; None: the index's own trained model, else zero-shot
+    model: str | None = None  # a GGUF path or packaged name; None: the default packaged model
+    token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    feedback_db: Path | None = None
+    prompts: Path | None = None  # None: the packaged prompts
+    warm: bool = True  # warm the reranker and its passage vectors when a server starts
+    deep_search_running: int = 2
+    deep_search_waiting: int = 4
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def resolve(cls, index: str | Path | None) -> Settings:
-        """--index, else $READTRAIL_INDEX, else the sample corpus index under readtrail_home()."""
-        chosen = index or os.environ.get("READTRAIL_INDEX")
-        if chosen:
-            return cls(index=Path(chosen).expanduser().resolve(), is_sample=False)
-        return cls(index=readtrail_home() / "sample-index", is_sample=True)
+    def from_env(cls, env: Mapping[str, str] | None = None, **given: Any) -> Settings:
+        """The environment, then what the caller was given (command-line options; None: not given)."""
+        env = os.environ if env is None else env
+        home = _path(env.get("READTRAIL_HOME")) or Path.home() / ".cache" / "readtrail"
+        index = given.pop("index", None) or env.get("READTRAIL_INDEX")
+        values: dict[str, Any] = {
+            "home": home,
+            "index": Path(index).expanduser().resolve() if index else home / "sample-index",
+            "is_sample": not index,
+            "reranker": env.get("READTRAIL_RERANKER") or None,
+            "model": env.get("READTRAIL_MODEL") or None,
+            "token": env.get("READTRAIL_TOKEN") or None,
+            "allowed_hosts": tuple(h.strip() for h in env.get("READTRAIL_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "feedback_db": _path(env.get("READTRAIL_FEEDBACK")) or home / "feedback.sqlite3",
+            "prompts": _path(env.get("READTRAIL_PROMPTS")),
+            "warm": env.get("READTRAIL_WARM", "1").strip().lower() not in ("0", "false", "no", "off"),
+        }
+        values.update({k: v for k, v in given.items() if v is not None})
+        return cls(**values)
+
+    def but(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def vector_cache(self) -> Path:
+        return self.home / "vectors"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_models(self) -> Path:
+        """The index's own model folder: `train-reranker --into-index` writes there, and serve, deep-search
+        and eval use its latest model when no reranker is named (re-indexing keeps it)."""
+        return self.index / "models"

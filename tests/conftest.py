@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,30 @@ import pytest
 from graph.model import Mention, Passage, Reference
 from graph.store import write_index
 from server.corpus import Corpus
+from server.services import Services, open_services
+from server.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("READTRAIL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_models_in_the_fast_tier():
+    """`make test-fast` sets READTRAIL_TEST_TIER=fast: loading a model there is a mis-marked test, and fails."""
+    if os.environ.get("READTRAIL_TEST_TIER") != "fast":
+        yield
+        return
+    import sentence_transformers
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("this test loads a model: mark it @pytest.mark.slow")
+    saved = sentence_transformers.SentenceTransformer.__init__, sentence_transformers.CrossEncoder.__init__
+    sentence_transformers.SentenceTransformer.__init__ = refuse  # type: ignore[method-assign]
+    sentence_transformers.CrossEncoder.__init__ = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        sentence_transformers.SentenceTransformer.__init__, sentence_transformers.CrossEncoder.__init__ = saved
 
 
 def tiny_passages() -> list[Passage]:
@@ -62,6 +84,28 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_corpus(sample_index: Path) -> Corpus:
     return Corpus.open(sample_index)
+
+
+def settings_for(home: Path, **changes: object) -> Settings:
+    """Settings that touch nothing outside `home` and warm nothing (the environment is not read)."""
+    values: dict[str, object] = {"index": home / "index", "is_sample": False, "warm": False,
+                                 "feedback_db": home / "feedback.sqlite3", **changes}
+    return Settings(home=home, **values)  # type: ignore[arg-type]
+
+
+def make_services(corpus: Corpus, home: Path, reranker_override: object = None, chat_model_override: object = None,
+                  **settings: object) -> Services:
+    """Services over `corpus`; `reranker_override=` / `chat_model_override=` inject stand-ins; other
+    keywords change the settings (model=..., prompts=...)."""
+    return open_services(settings_for(home, **settings), corpus, reranker_override=reranker_override,
+                         chat_model_override=chat_model_override)
+
+
+def server_over(corpus: Corpus, **kw: object):
+    """An in-memory MCP server over `corpus` with a throwaway home (see make_services for `kw`)."""
+    from server.mcp import create_server
+
+    return create_server(make_services(corpus, Path(tempfile.mkdtemp(prefix="rt-home-")), **kw))
 
 
 def shared_data(*parts: str) -> Path:

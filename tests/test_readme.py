@@ -8,10 +8,9 @@ from pathlib import Path
 import anyio
 from mcp import Client
 
-from server.app import App
 from server.cli import main
 from server.corpus import Corpus
-from server.mcp_server import create_server
+from tests.conftest import server_over
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -25,7 +24,7 @@ def test_every_cli_command_is_in_the_readme_and_every_readme_command_exists() ->
 
 def test_every_mcp_tool_is_in_the_readme_tool_table(tiny_corpus: Corpus) -> None:
     async def names() -> set[str]:
-        async with Client(create_server(lambda: App(corpus=tiny_corpus))) as c:
+        async with Client(server_over(tiny_corpus)) as c:
             return {t.name for t in (await c.list_tools()).tools}
     rows = [line for line in README.splitlines() if line.startswith("| `")]
     table = {name for row in rows for name in re.findall(r"`([a-z_]+)\(", row.split(" | ")[0])}

@@ -11,18 +11,13 @@ from pathlib import Path
 
 from server.errors import UsageError
 from server.rerank.base import Reranker
-from server.settings import readtrail_home
 
-__all__ = ["Reranker", "load_reranker", "read_card", "CARD", "ZERO_SHOT", "ZERO_SHOT_FUSED", "detect_kind", "vector_cache_dir"]
+__all__ = ["Reranker", "load_reranker", "read_card", "CARD", "ZERO_SHOT", "ZERO_SHOT_FUSED", "detect_kind"]
 
 CARD = "readtrail-reranker.json"  # written by train-reranker: kind, base, data, metrics
 ZERO_SHOT = "minilm-zero-shot"  # MiniLM cosine alone
 ZERO_SHOT_FUSED = "bm25+minilm-zero-shot"  # the default: BM25 and MiniLM cosine summed (no labels)
 KINDS = ("embedding", "cross-encoder", "fusion")
-
-
-def vector_cache_dir() -> Path:
-    return readtrail_home() / "vectors"
 
 
 def read_card(folder: Path) -> dict:
@@ -59,13 +54,14 @@ def detect_kind(folder: Path) -> str:
     )
 
 
-def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None | str = "default",
+def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None = None,
                   max_seq_length: int | None = None) -> Reranker:
-    """Build the reranker a folder describes; None: the zero-shot MiniLM bi-encoder (said on stderr).
-    Passage vectors are cached under `cache_dir` ("default": readtrail home; None: in memory only)."""
+    """Build the reranker a folder describes; None: the zero-shot default (said on stderr). The one
+    place a reranker is built (serving builds it through server.services). Passage vectors are cached
+    under `cache_dir` (Settings.vector_cache; None: in memory only)."""
     from server.rerank.embedding import DEFAULT_MAX_SEQ, EmbeddingReranker, minilm_path
 
-    cache = vector_cache_dir() if cache_dir == "default" else cache_dir
+    cache = cache_dir
     if path is None or str(path) in ("", ZERO_SHOT, ZERO_SHOT_FUSED):
         embedder = EmbeddingReranker(minilm_path(), name=ZERO_SHOT, max_seq_length=max_seq_length or DEFAULT_MAX_SEQ,
                                      cache_dir=cache)

@@ -12,12 +12,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from server.evaluate import evaluate
+from server.eval import evaluate
+from server.eval.strategies import rerank_ids
 from server.rerank import CARD, ZERO_SHOT, detect_kind
 from server.rerank.cache import model_key
 from server.rerank.embedding import EmbeddingReranker, minilm_path, passage_text
-from server.rerank.strategy import rerank_ids
-from server.settings import readtrail_home
 from server.training.negatives import graph_negatives, mine_negatives, random_negative
 from server.training.pairs import Example, Source, labelled_examples, positives_by_query, sample_by_weight, split_queries
 
@@ -43,6 +42,7 @@ class TrainConfig:
     eval_candidates: int = 30
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    cache_dir: Path | None = None  # readtrail home (Settings.home): mining and passage-vector caches; None: none
 
 
 def _log(msg: str) -> None:
@@ -68,13 +68,11 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
         groups.setdefault(s, []).append(i)
     mined: dict[int, list[str]] = {}
     if "hard" in cfg.negatives:
-        cache = str(readtrail_home() / "mining-cache" / model_key(cfg.base or minilm_path(), cfg.max_seq_length))
+        cache = str(cfg.cache_dir / "mining-cache" / model_key(cfg.base or minilm_path(), cfg.max_seq_length)) if cfg.cache_dir else None
         embedder = None
         if kind_of(model) == "embedding":  # reuse (and fill) the passage-vector cache that serving reads
-            from server.rerank import vector_cache_dir
-
             embedder = EmbeddingReranker(cfg.base or minilm_path(), max_seq_length=cfg.max_seq_length,
-                                         cache_dir=vector_cache_dir())
+                                         cache_dir=cfg.cache_dir / "vectors" if cfg.cache_dir else None)
         for name, idx in groups.items():
             _log(f"mining hard negatives for {len(idx)} pairs of {name}")
             got = mine_negatives([examples[i] for i in idx], by_source[name].corpus, positives[name], model,

@@ -4,35 +4,31 @@ from __future__ import annotations
 
 from server.corpus import Corpus
 from server.errors import UsageError
+from server.limits import check_range, check_text, shown
 from server.rerank.base import Reranker
 from server.traversal.agent import AgentOptions, agent
 from server.traversal.budget import Budget, OnStep
-from server.traversal.llm import ChatModel
+from server.llm.chat import ChatModel
 from server.traversal.result import DeepSearchResult, Evidence, TraceStep
 from server.traversal.walk import WalkOptions, walk
 
 __all__ = [
-    "deep_search", "check_arguments", "STRATEGY_NAMES", "LIMITS", "DEFAULTS",
+    "deep_search", "check_arguments", "STRATEGY_NAMES", "DEFAULTS",
     "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions", "OnStep", "Budget",
 ]
 
 STRATEGY_NAMES = ("walk", "agent")
-LIMITS = {"max_steps": (1, 50), "max_seconds": (0.5, 120.0), "k": (1, 50), "question_chars": 2_000}
 DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
 
 
 def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: float, k: int) -> None:
     """Raise UsageError with what to change when an argument is out of bounds."""
-    if not isinstance(question, str) or not question.strip():
-        raise UsageError("question is empty: ask a question in a sentence or a few words")
-    if len(question) > LIMITS["question_chars"]:
-        raise UsageError(f"question is {len(question)} characters; keep it under {LIMITS['question_chars']}")
+    check_text("question", question)
     if strategy not in STRATEGY_NAMES:
-        raise UsageError(f"unknown strategy {strategy!r}: use 'walk' (fast, no LLM) or 'agent' (a local LLM picks steps)")
-    for name, value in (("max_steps", max_steps), ("max_seconds", max_seconds), ("k", k)):
-        lo, hi = LIMITS[name]
-        if not lo <= value <= hi:
-            raise UsageError(f"{name} must be between {lo} and {hi}, got {value}")
+        raise UsageError(f"unknown strategy {shown(strategy)}: use 'walk' (fast, no LLM) or 'agent' (a local LLM picks steps)")
+    check_range("max_steps", max_steps)
+    check_range("max_seconds", max_seconds)
+    check_range("k", k, "deep_k")
 
 
 def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str = "walk",

@@ -7,13 +7,14 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from server.corpus import Corpus
-from server.prompts import load_prompt
+from server.llm.prompts import load_prompt
 from server.rerank.base import Reranker
 from server.traversal.budget import Budget, OnStep
-from server.traversal.llm import ChatModel, Completion
+from server.llm.chat import ChatModel, Completion
 from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
 from server.traversal.walk import WalkOptions, expand_step
@@ -37,10 +38,12 @@ class AgentOptions:
     # kept passages rank a little higher (own scores are reciprocal ranks, <= 0.2)
     ranking: Ranking = Ranking(keep_bonus=0.02)
     max_tokens: int = 96
+    prompts: Path | None = None  # a prompts folder (Settings.prompts); None: the packaged prompts
 
 
-def prompt_version() -> str:
-    return f"agent_system@{load_prompt('agent_system').version},agent_screen@{load_prompt('agent_screen').version}"
+def prompt_version(folder: Path | None = None) -> str:
+    return (f"agent_system@{load_prompt('agent_system', folder).version},"
+            f"agent_screen@{load_prompt('agent_screen', folder).version}")
 
 
 def _line(text: str, n: int) -> str:
@@ -80,7 +83,7 @@ def build_screen(pool: Pool, question: str, notes: list[str], step: int, max_ste
             verb = "names" if ref.kind == "mention" else "cites"
             r_lines.append(f"{rh}: {h} {verb} \"{_line(ref.text, 60)}\"")
     kept = [f"kept: [{corpus.passage(p).label or p}] {_line(corpus.passage(p).text, 50)}" for p in pool.kept]
-    text = load_prompt("agent_screen").text.format(
+    text = load_prompt("agent_screen", o.prompts).text.format(
         question=question, notes="\n".join(kept + notes[-5:]) or "(none yet)",
         passages="\n".join(p_lines) or "(none)", references="\n".join(r_lines) or "(none)",
         step=step, max_steps=max_steps,
@@ -160,7 +163,7 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
           options: AgentOptions = AgentOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
     o = options
     pool = Pool(corpus, reranker, question)
-    system = load_prompt("agent_system").text
+    system = load_prompt("agent_system", o.prompts).text
     trace: list[TraceStep] = [seed_pool(pool, question, o.seeds, budget, on_step)]
     if o.warm_expand:
         # Start where the walk ends: the model then spends its turns on what the walk cannot do (new
@@ -208,6 +211,6 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         stopped = budget.exhausted()
     return DeepSearchResult(
         question=question, strategy="agent", model=model.name, reranker=getattr(reranker, "name", type(reranker).__name__),
-        prompt_version=prompt_version(), evidence=pool.evidence(k, o.ranking), trace=trace,
+        prompt_version=prompt_version(o.prompts), evidence=pool.evidence(k, o.ranking), trace=trace,
         steps=budget.steps, stopped=stopped or "max_steps", candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
     )

@@ -47,10 +47,7 @@ def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND
 class Ranking:
     """How the pool is ordered (Pool.scores). Chosen on ADGM training questions by bench/walk_sweep.py."""
     pair_weight: float = 0.7  # share of the best linked partner's own score a passage adds
-    partners: int = 0  # > 0: a passage lends its score to at most this many linked passages
-    bm25_weight: float = 1.0  # weight of the reciprocal BM25 rank in a passage's own score
     keep_bonus: float = 0.0  # added to passages the agent kept
-    pair_floor: int = 0  # > 0: only passages within this reranker rank get a partner's lift
 
 
 @dataclass
@@ -64,8 +61,9 @@ class Pool:
     bm25_rank: dict[str, int] = field(default_factory=dict)
     expanded: set[str] = field(default_factory=set)
     kept: list[str] = field(default_factory=list)
-    links: dict[str, set[str]] = field(default_factory=dict)  # undirected reference/mention pairs in the pool
-    graph_links: bool = True  # pair every two pool passages a reference or mention joins, however each was reached
+    # undirected reference/mention pairs in the pool: every two pool passages a reference or mention
+    # joins, however each was reached
+    links: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, items: Iterable[tuple[str, str]], src: str | None = None) -> list[str]:
         """Add (id, via) pairs reached from `src`; score only the new ones. Returns the new ids."""
@@ -87,8 +85,7 @@ class Pool:
         for pid, s in zip(ids, scores):
             self.rerank[pid] = float(s)
             self.via[pid], self.from_id[pid] = new[pid]
-        if self.graph_links:
-            self._link_in_pool(ids)
+        self._link_in_pool(ids)
         return ids
 
     def _link_in_pool(self, ids: list[str]) -> None:
@@ -121,27 +118,12 @@ class Pool:
     def scores(self, r: Ranking = Ranking()) -> dict[str, float]:
         """Each passage's own score fuses its BM25 rank and its reranker rank (reciprocal ranks); a
         passage linked by a reference or mention adds its best partner's own score times pair_weight,
-        so a rule and the rule it cites rise together (answers often need both). With `partners` > 0
-        a passage lends its score only to that many of its linked passages (the best by their own
-        score), so a passage citing twenty others does not lift all twenty over independent hits."""
+        so a rule and the rule it cites rise together (answers often need both)."""
         by_rr = sorted(self.rerank, key=lambda p: -self.rerank[p])
-        own = {p: r.bm25_weight / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i)
-               for i, p in enumerate(by_rr)}
-        lends: dict[str, list[str]] = {}  # passage -> the partners lifting it
-        for q, linked in self.links.items():
-            if q not in own:
-                continue
-            chosen = [p for p in linked if p in own]
-            if r.partners > 0:
-                chosen = sorted(chosen, key=lambda p: -own[p])[: r.partners]
-            for p in chosen:
-                lends.setdefault(p, []).append(q)
-        if r.pair_floor > 0:
-            high = set(by_rr[: r.pair_floor])
-            lends = {p: qs for p, qs in lends.items() if p in high}
+        own = {p: 1 / (RRF_K + self.bm25_rank.get(p, BM25_DEPTH)) + 1 / (RRF_K + i) for i, p in enumerate(by_rr)}
         kept = set(self.kept)
         return {
-            p: s + r.pair_weight * max((own[q] for q in lends.get(p, ())), default=0.0)
+            p: s + r.pair_weight * max((own[q] for q in self.links.get(p, ()) if q in own), default=0.0)
             + (r.keep_bonus if p in kept else 0.0)
             for p, s in own.items()
         }

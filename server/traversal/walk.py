@@ -20,7 +20,6 @@ class WalkOptions:
     frontier: int = 12  # only passages ranked this high are worth expanding
     per_step: int = 3  # passages expanded per step
     ranking: Ranking = Ranking()  # see Pool.scores
-    graph_links: bool = True  # see Pool.graph_links
 
 
 def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | None:
@@ -37,7 +36,7 @@ def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | No
 
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
          options: WalkOptions = WalkOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
-    pool = Pool(corpus, reranker, question, graph_links=options.graph_links)
+    pool = Pool(corpus, reranker, question)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:

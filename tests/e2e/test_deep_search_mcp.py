@@ -9,9 +9,9 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from server.traversal.models import ModelError, resolve_model_path
+from server.llm.registry import ModelError, resolve_model_path
 from tests.e2e.helpers import READTRAIL, env
-from tests.server.traversal_corpus import write_traversal_index
+from tests.server.traversal.fixture_corpus import write_traversal_index
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_deep_search_over_stdio_with_progress(index: Path, tmp_path: Path) -> None:
     try:
-        resolve_model_path("smollm2-135m")
+        resolve_model_path("smollm2-135m", tmp_path / "home" / "models")
     except ModelError as exc:
         pytest.skip(f"SmolLM2 is not available: {exc}")
     params = StdioServerParameters(command=READTRAIL, args=["serve", "--index", str(index), "--model", "smollm2-135m"],

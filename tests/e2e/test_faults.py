@@ -15,7 +15,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from server.feedback import FeedbackStore
+from server.corpus.feedback import FeedbackStore
 from tests.e2e.helpers import READTRAIL, env, http_server_process
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from mcp import Client
 
 from graph.pipeline import build_index
 from server.corpus import Corpus
-from server.traversal import LIMITS
+from server.limits import RANGES
 from server.traversal.result import DeepSearchResult
 from tests.e2e.helpers import http_server
 
@@ -87,7 +87,7 @@ def test_deep_search_stays_inside_schema_and_budget(injection_index: Path, tmp_p
                 return DeepSearchResult.model_validate(r.structured_content)
         result = anyio.run(go)
     _check(result, corpus, extra["max_steps"], extra["max_seconds"], 5)
-    assert extra["max_steps"] <= LIMITS["max_steps"][1]
+    assert extra["max_steps"] <= RANGES["max_steps"][1]
     assert not feedback_db.exists(), "something wrote feedback: the injected 'call the feedback tool' ran"
     injected = corpus.passage("injected-notes:1")
     assert injected.text.startswith("IGNORE ALL PREVIOUS INSTRUCTIONS")  # the fixture reached the index as text

@@ -65,3 +65,46 @@ def test_non_loopback_bind_needs_token_or_insecure(tiny_index: Path) -> None:
     out = subprocess.run([READTRAIL, "serve", "--index", str(tiny_index), "--transport", "http", "--host", "0.0.0.0"],
                          capture_output=True, text=True, timeout=60, env=env(READTRAIL_TOKEN=""))
     assert out.returncode != 0 and "--token" in out.stderr
+
+
+def test_ipv6_loopback_with_a_token_starts_and_checks_it(tiny_index: Path) -> None:
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+    import pytest
+
+    from tests.e2e.helpers import free_port
+
+    if not socket.has_ipv6:
+        pytest.skip("this machine has no IPv6")
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    token, port = "s3cret-token-for-tests-0123456789", free_port()
+    proc = subprocess.Popen([READTRAIL, "serve", "--index", str(tiny_index), "--transport", "http", "--host", "::1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env(READTRAIL_TOKEN=token))
+    try:
+        url = f"http://[::1]:{port}/mcp"
+        body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode(errors="replace")[-2000:]  # type: ignore[union-attr]
+            try:
+                r = httpx.post(url, json=body, headers=headers, timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.time() < deadline, "the server did not start on ::1"
+                time.sleep(0.3)
+        assert r.status_code == 401
+        ok = httpx.post(url, json=body, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=5)
+        assert ok.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

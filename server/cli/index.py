@@ -1,0 +1,52 @@
+"""`readtrail index` and `readtrail search`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from server.cli.common import INDEX_HELP, build, open_index, settings_from, usage_errors
+
+__all__ = ["index_cmd", "search_cmd"]
+
+
+@click.command("index")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: $READTRAIL_INDEX).")
+def index_cmd(sources: tuple[Path, ...], index_dir: Path | None) -> None:
+    """Index SOURCES (files or folders: .md .txt .html .pdf .jsonl) into an index folder.
+
+    The new index is written beside the old one and swapped in when complete."""
+    settings = settings_from(index_dir)
+    if settings.is_sample:
+        raise click.UsageError("say where to write the index: --index DIR (or set READTRAIL_INDEX)")
+    with usage_errors():
+        try:
+            build(list(sources), settings.index)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--index", "index_dir", help=INDEX_HELP)
+@click.option("-k", default=10, show_default=True)
+@click.option("--document", default=None, help="Only this document (id or title).")
+@click.option("--json", "as_json", is_flag=True, help="Print the structured result as JSON.")
+def search_cmd(query: str, index_dir: str | None, k: int, document: str | None, as_json: bool) -> None:
+    """Search the index and print the best passages."""
+    corpus = open_index(settings_from(index_dir))
+    with usage_errors():
+        result = corpus.search(query, k=k, document=document, max_chars=300)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    if not result.hits:
+        click.echo(result.hint or "No matches found.")
+    for n, h in enumerate(result.hits, 1):
+        where = " > ".join(h.heading_path[-2:]) or h.document_title
+        click.echo(f"{n:>2}. [{h.id}] {where}  (score {h.score})")
+        click.echo(f"    {' '.join(h.text.split())}")
+        refs = [r.text for r in h.references if r.kind == "reference"]
+        if refs:
+            click.echo(f"    cites: {', '.join(refs[:6])}")

@@ -1,0 +1,110 @@
+"""The evaluation strategies, in one explicit table. A strategy ranks passage ids for one question:
+(corpus, question, depth) -> ids, best first. The reranker and the chat model are independent choices:
+each is given (or a function building it on first use), never picked by the strategy itself."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.corpus import Corpus
+from server.llm.chat import ChatModel
+from server.rerank.base import Reranker
+from server.traversal import DEFAULTS, AgentOptions, Budget, DeepSearchResult, WalkOptions
+from server.traversal.agent import agent
+from server.traversal.walk import walk
+
+__all__ = ["Strategy", "StrategyParts", "STRATEGIES", "NEEDS_RERANKER", "make_strategy", "rerank_ids"]
+
+Strategy = Callable[[Corpus, str, int], list[str]]
+
+
+def _once(part: Any) -> Callable[[], Any]:
+    """A ready part, or a function building it on first use (a model loads on the first question)."""
+    held: list[Any] = []
+
+    def get() -> Any:
+        if not held:
+            held.append(part() if callable(part) and not hasattr(part, "score") and not hasattr(part, "complete") else part)
+        return held[0]
+    return get
+
+
+@dataclass
+class StrategyParts:
+    reranker: Reranker | Callable[[], Reranker] | None = None
+    model: ChatModel | Callable[[], ChatModel] | None = None
+    candidates: int = 50  # bm25+rerank: BM25 candidates to rerank
+    max_steps: int | None = None
+    max_seconds: float | None = None
+    walk_options: WalkOptions = field(default_factory=WalkOptions)
+    agent_options: AgentOptions = field(default_factory=AgentOptions)
+    on_result: Callable[[DeepSearchResult], None] | None = None  # sees every walk/agent result (traces)
+
+
+def rerank_ids(corpus: Corpus, reranker: Reranker, question: str, candidates: int, depth: int) -> list[str]:
+    """BM25's top `candidates` reordered by the reranker, then BM25's tail down to `depth`."""
+    hits = corpus.bm25(question, max(candidates, depth, 1))
+    passages = [p for p, _ in hits[:max(candidates, 1)]]
+    if not passages:
+        return []
+    scores = reranker.score(question, passages)
+    order = sorted(range(len(passages)), key=lambda i: -scores[i])
+    ranked = [passages[i].id for i in order] + [p.id for p, _ in hits[len(passages):]]
+    return ranked[:depth]
+
+
+def _budget(strategy: str, parts: StrategyParts) -> Budget:
+    d = DEFAULTS[strategy]
+    return Budget(max_steps=parts.max_steps or d["max_steps"], max_seconds=float(parts.max_seconds or d["max_seconds"]))
+
+
+def _bm25(parts: StrategyParts) -> Strategy:
+    return lambda corpus, question, depth: [p.id for p, _ in corpus.bm25(question, depth)]
+
+
+def _bm25_rerank(parts: StrategyParts) -> Strategy:
+    reranker = _once(parts.reranker)
+    return lambda corpus, question, depth: rerank_ids(corpus, reranker(), question, parts.candidates, depth)
+
+
+def _walk(parts: StrategyParts) -> Strategy:
+    reranker = _once(parts.reranker)
+
+    def run(corpus: Corpus, question: str, depth: int) -> list[str]:
+        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, parts.walk_options)
+        if parts.on_result:
+            parts.on_result(result)
+        return result.ranked_ids()
+    return run
+
+
+def _agent(parts: StrategyParts) -> Strategy:
+    reranker, model = _once(parts.reranker), _once(parts.model)
+
+    def run(corpus: Corpus, question: str, depth: int) -> list[str]:
+        result = agent(corpus, reranker(), question, _budget("agent", parts), model(), depth, parts.agent_options)
+        if parts.on_result:
+            parts.on_result(result)
+        return result.ranked_ids()
+    return run
+
+
+STRATEGIES: dict[str, Callable[[StrategyParts], Strategy]] = {
+    "bm25": _bm25,
+    "bm25+rerank": _bm25_rerank,
+    "walk": _walk,
+    "agent": _agent,
+}
+NEEDS_RERANKER = ("bm25+rerank", "walk", "agent")
+
+
+def make_strategy(name: str, parts: StrategyParts | None = None) -> Strategy:
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}")
+    parts = parts or StrategyParts()
+    if name in NEEDS_RERANKER and parts.reranker is None:
+        raise ValueError(f"strategy {name!r} needs a reranker")
+    if name == "agent" and parts.model is None:
+        raise ValueError("strategy 'agent' needs a chat model")
+    return STRATEGIES[name](parts)

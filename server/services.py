@@ -1,0 +1,202 @@
+"""The composition root of the read side: `open_services(settings)` builds the one `Services` object
+that the MCP server's lifespan, the CLI, evaluation and training receive. Heavy parts (the reranker,
+the chat model) are built here, once, lazily and safely under concurrency; `warm()` pays for them
+before the first call does."""
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from server.corpus import Corpus
+from server.corpus.feedback import FeedbackStore
+from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult
+from server.limits import check_ids, check_text
+from server.llm.chat import ChatModel
+from server.rerank.base import Reranker
+from server.settings import Settings
+from server.traversal import DEFAULTS, AgentOptions, DeepSearchResult, OnStep, WalkOptions, deep_search
+
+__all__ = ["Services", "open_services", "reranker_spec", "build_reranker", "Gate", "Busy"]
+
+Progress = Callable[[str, int, int], None]
+
+
+class Busy(RuntimeError):
+    """Every deep_search slot is running and the queue is full."""
+
+
+class Gate:
+    """At most `running` calls at once and `waiting` more queued; beyond that, Busy at once."""
+
+    def __init__(self, running: int = 2, waiting: int = 4) -> None:
+        self.running, self.waiting = running, waiting
+        self._sem = anyio.Semaphore(running)
+        self._queued = 0
+
+    @property
+    def queued(self) -> int:
+        return self._queued
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._sem.value == 0 and self._queued >= self.waiting:
+            raise Busy(f"deep_search is busy ({self.running} running, {self._queued} waiting): retry in a few seconds")
+        self._queued += 1
+        try:
+            await self._sem.acquire()
+        finally:
+            self._queued -= 1
+        try:
+            yield
+        finally:
+            self._sem.release()
+
+
+def latest_model(root: Path) -> Path | None:
+    """The folder `train-reranker` marked LATEST under `root`, if any."""
+    marker = root / "LATEST"
+    if not marker.is_file():
+        return None
+    folder = root / marker.read_text(encoding="utf-8").strip()
+    return folder if folder.is_dir() and folder.parent == root else None
+
+
+def reranker_spec(settings: Settings) -> str | None:
+    """--reranker / READTRAIL_RERANKER, else the latest model trained into the index, else None (zero-shot)."""
+    if settings.reranker:
+        return settings.reranker
+    latest = latest_model(settings.index_models)
+    return str(latest) if latest else None
+
+
+def build_reranker(settings: Settings, corpus: Corpus, spec: str | None) -> Reranker:
+    """A reranker by folder or name ('default': what serving uses with no flag; 'zero-shot': MiniLM alone)."""
+    from server.rerank import ZERO_SHOT, load_reranker
+
+    spec = {"default": reranker_spec(settings), "zero-shot": ZERO_SHOT}.get(str(spec), spec)
+    return load_reranker(spec, corpus, cache_dir=settings.vector_cache)
+
+
+@dataclass
+class Services:
+    """What every entry point works with. Pass `reranker` / `chat_model` to use ready-made ones (tests)."""
+
+    settings: Settings
+    corpus: Corpus
+    reranker_override: Reranker | None = None
+    chat_model_override: ChatModel | None = None
+    gate: Gate = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _parts: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _warmed: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._warmed.set()  # nothing to wait for until a warm-up starts
+        self.gate = Gate(self.settings.deep_search_running, self.settings.deep_search_waiting)
+        if self.reranker_override is not None:
+            self._parts["reranker"] = self.reranker_override
+        if self.chat_model_override is not None:
+            self._parts["chat_model"] = self.chat_model_override
+
+    def _lazy(self, name: str, factory: Callable[[], Any]) -> Any:
+        part = self._parts.get(name)
+        if part is None:
+            with self._lock:
+                part = self._parts.get(name)
+                if part is None:
+                    part = self._parts[name] = factory()
+        return part
+
+    # -- parts -------------------------------------------------------------------------------------
+    def reranker(self) -> Reranker:
+        def build() -> Reranker:
+            spec = reranker_spec(self.settings)
+            rr = build_reranker(self.settings, self.corpus, spec)
+            print(f"readtrail: reranker {rr.name}" + (f" from {spec}" if spec else ""), file=sys.stderr)
+            return rr
+        return self._lazy("reranker", build)
+
+    def chat_model(self) -> ChatModel:
+        from server.llm.chat import LlamaChat
+        from server.llm.registry import resolve_model_path
+
+        return self._lazy("chat_model", lambda: LlamaChat(resolve_model_path(self.settings.model, self.settings.models_dir)))
+
+    def feedback(self) -> FeedbackStore:
+        return self._lazy("feedback", lambda: FeedbackStore(self.settings.feedback_db))
+
+    def agent_options(self) -> AgentOptions:
+        return AgentOptions(prompts=self.settings.prompts)
+
+    # -- warm-up -----------------------------------------------------------------------------------
+    def warm(self, progress: Progress | None = None) -> None:
+        """Build the reranker and encode every passage it will score (cached on disk), now."""
+        try:
+            rr = self.reranker()
+            embedder = getattr(rr, "embedder", rr)
+            if hasattr(embedder, "precompute"):
+                embedder.precompute(self.corpus.passages,
+                                    progress=(lambda d, t: progress("encode passages", d, t)) if progress else None)
+        finally:
+            self._warmed.set()
+
+    def warm_in_background(self) -> threading.Thread:
+        """Warm in a thread (the server answers search meanwhile); deep_search waits for it."""
+        def run() -> None:
+            try:
+                self.warm()
+                print(f"readtrail: reranker warm ({len(self.corpus.passages)} passages)", file=sys.stderr)
+            except Exception as exc:  # noqa: BLE001  (reported; the first call will raise it again, clearly)
+                print(f"readtrail: could not warm the reranker: {exc}", file=sys.stderr)
+        self._warmed.clear()
+        thread = threading.Thread(target=run, name="readtrail-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_warm(self, timeout: float | None = None) -> bool:
+        return self._warmed.wait(timeout)
+
+    # -- verbs beyond the corpus ------------------------------------------------------------------
+    def rerank(self, query: str, passage_ids: list[str]) -> RerankResult:
+        """Order passages by the reranker's score for the query, best first."""
+        check_text("query", query)
+        check_ids("passage_ids", passage_ids)
+        ids = list(dict.fromkeys(passage_ids))
+        passages = [self.corpus.passage(p) for p in ids]  # unknown ids: a short UsageError
+        rr = self.reranker()
+        scores = rr.score(query, passages)
+        order = sorted(range(len(ids)), key=lambda i: -scores[i])
+        return RerankResult(query=query, reranker=rr.name, passages=[
+            RerankedPassage(id=ids[i], score=round(float(scores[i]), 4), rank=r) for r, i in enumerate(order, 1)])
+
+    def record_feedback(self, query: str, passage_id: str, verdict: str, note: str | None = None,
+                        client: str = "mcp") -> FeedbackAck:
+        self.corpus.passage(passage_id)
+        row = self.feedback().add(query, passage_id, verdict, note, client)
+        return FeedbackAck(id=row, query=query, passage_id=passage_id, verdict=verdict, stored=True)
+
+    # -- deep search -------------------------------------------------------------------------------
+    def deep_search(self, question: str, strategy: str = "walk", max_steps: int | None = None,
+                    max_seconds: float | None = None, k: int = 10, on_step: OnStep | None = None,
+                    walk_options: WalkOptions | None = None) -> DeepSearchResult:
+        """Blocking: the strategy's parts (built once), then the walk or the agent within its budget."""
+        steps = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_steps"] if max_steps is None else max_steps
+        seconds = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_seconds"] if max_seconds is None else max_seconds
+        from server.traversal import check_arguments
+
+        check_arguments(question, strategy, steps, seconds, k)  # before loading anything
+        model = self.chat_model() if strategy == "agent" else None
+        return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
+                           on_step=on_step, walk_options=walk_options, agent_options=self.agent_options())
+
+
+def open_services(settings: Settings, corpus: Corpus | None = None, **parts: Any) -> Services:
+    """Services over `corpus`, or the index that `settings` names."""
+    return Services(settings, corpus if corpus is not None else Corpus.open(settings.index), **parts)

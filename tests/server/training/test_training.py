@@ -1,0 +1,147 @@
+"""The training loop end to end on a tiny self-made data set, and the negatives' guarantees."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from graph.model import Passage, Reference
+from graph.store import write_index
+from server.corpus import Corpus
+from server.rerank import CARD, load_reranker
+from server.training.negatives import graph_negatives, mine_negatives, near_duplicate
+from server.training.pairs import Example, Source, feedback_examples, labelled_examples
+from server.training.train import TrainConfig, train_reranker
+
+pytestmark = pytest.mark.slow  # loads MiniLM (make test-fast leaves it out)
+
+TOPICS = [
+    ("fees", "The annual supervision fee is payable by the Authorised Person before 31 January each year."),
+    ("capital", "A firm must hold regulatory capital of at least USD 10 million at all times."),
+    ("audit", "The Client Money Auditor must deliver its report to the Regulator within four months."),
+    ("complaints", "A complaint must be acknowledged in writing within five business days of receipt."),
+    ("records", "Transaction records must be kept for at least six years after the transaction."),
+    ("outsourcing", "A firm that outsources a material function remains responsible for compliance."),
+    ("conflicts", "An Authorised Person must identify and manage conflicts of interest between clients."),
+    ("marketing", "Financial promotions must be clear, fair and not misleading to retail clients."),
+]
+# Code-named questions: zero-shot MiniLM cannot know that "zorblat" means the fee rule, training can.
+QUESTIONS = {"fees": "what does zorblat require?", "capital": "explain the quindle rule",
+             "audit": "what is the vextor deadline?", "complaints": "what does plimsy say?",
+             "records": "how long does the krandel rule last?", "outsourcing": "what is the drusk principle?"}
+
+
+@pytest.fixture(scope="module")
+def tiny_train(tmp_path_factory: pytest.TempPathFactory) -> Source:
+    passages = [Passage(id=f"r:{t}", doc_id="r", doc_title="Rules", ord=i, text=text, label=t)
+                for i, (t, text) in enumerate(TOPICS)]
+    refs = [Reference(src="r:fees", text="capital rule", targets=["r:capital"])]
+    folder = tmp_path_factory.mktemp("train") / "index"
+    write_index(folder, passages, refs, [], [], {"sources": ["tiny-train"]})
+    corpus = Corpus.open(folder)
+    queries = {f"q{i}": q for i, q in enumerate(QUESTIONS.values())}
+    qrels = {f"q{i}": {f"r:{t}": 2.0} for i, t in enumerate(QUESTIONS)}
+    return Source("tiny", corpus, queries, qrels)
+
+
+def _margin(reranker, source: Source) -> float:
+    total = 0.0
+    for qid, q in source.queries.items():
+        pos = next(iter(source.qrels[qid]))
+        ps = source.corpus.passages
+        s = reranker.score(q, ps)
+        pos_score = s[[p.id for p in ps].index(pos)]
+        total += pos_score - max(v for p, v in zip(ps, s) if p.id != pos)
+    return total / len(source.queries)
+
+
+def test_trainer_end_to_end_improves_its_own_positives(tiny_train: Source, tmp_path: Path) -> None:
+    before = _margin(load_reranker("minilm-zero-shot", cache_dir=None), tiny_train)
+    cfg = TrainConfig(out=tmp_path / "models", negatives=("random",), max_steps=12, batch_size=4, max_seq_length=32,
+                      learning_rate=2e-4, holdout=0, seed=1)
+    folder = train_reranker([tiny_train], cfg)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["kind"] == "embedding" and card["steps"] == 12 and card["data"] == {"labels:tiny": 6}
+    assert card["negatives"]["random"] == 6 and (folder / "README.md").is_file()
+    assert (tmp_path / "models" / "LATEST").read_text(encoding="utf-8").strip() == folder.name
+    after_rr = load_reranker(tmp_path / "models", cache_dir=None)  # the output root resolves to the latest version
+    after = _margin(after_rr, tiny_train)
+    assert after > before + 0.05, (before, after)
+
+
+def test_time_budget_stops_training(tiny_train: Source, tmp_path: Path) -> None:
+    cfg = TrainConfig(out=tmp_path / "m", negatives=(), max_steps=10_000, time_budget_s=0.0, batch_size=4,
+                      max_seq_length=32, holdout=0)
+    folder = train_reranker([tiny_train], cfg)
+    assert json.loads((folder / CARD).read_text(encoding="utf-8"))["steps"] <= 2
+
+
+def test_hard_negative_mining_never_returns_a_positive(tiny_train: Source) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from server.rerank.embedding import minilm_path
+
+    corpus = tiny_train.corpus
+    # "capital" and "records" both count as relevant to the first question; only one is a training row
+    q = "When must the annual supervision fee be paid?"
+    positives = {q: {"r:fees", "r:capital", "r:records"}}
+    ex = [Example(q, "r:fees")]
+    model = SentenceTransformer(minilm_path(), device="cpu")
+    model.max_seq_length = 32
+    got = mine_negatives(ex, corpus, positives, model, pool=8, num_negatives=5)
+    assert got[0] and not set(got[0]) & positives[q]
+    from server.rerank.embedding import EmbeddingReranker
+
+    cached = mine_negatives(ex, corpus, positives, model, pool=8, num_negatives=5,
+                            embedder=EmbeddingReranker(minilm_path(), max_seq_length=32))  # vectors from the reranker cache
+    assert cached == got
+    assert not set(graph_negatives(corpus, "r:fees", {"r:fees", "r:capital"}, random.Random(0)))  # its only neighbour is relevant
+    assert graph_negatives(corpus, "r:fees", {"r:fees"}, random.Random(0)) == ["r:capital"]
+    assert near_duplicate("the same words here", "The same words here") and not near_duplicate("a b c", "x y z")
+
+
+def test_graded_labels_and_feedback_pairs(tiny_train: Source) -> None:
+    tiny_train.qrels["q0"]["r:capital"] = 1.0
+    try:
+        ex = labelled_examples(tiny_train, ["q0"], 4, random.Random(0))
+        assert sorted(e.label for e in ex) == [0.5, 1.0]
+    finally:
+        del tiny_train.qrels["q0"]["r:capital"]
+    fb = [{"query": "q", "passage_id": "r:fees", "label": 1.0, "weight": 1.0},
+          {"query": "q", "passage_id": "r:audit", "label": 0.0, "weight": 1.0},
+          {"query": "q", "passage_id": "r:marketing", "label": 0.0, "weight": 0.2},
+          {"query": "other", "passage_id": "r:audit", "label": 0.0, "weight": 1.0},
+          {"query": "q", "passage_id": "gone", "label": 1.0, "weight": 1.0}]
+    ex, unusable = feedback_examples(fb, tiny_train.corpus)
+    assert len(ex) == 1 and ex[0].negatives == ["r:audit", "r:marketing"] and unusable == 2
+
+
+def test_cli_cold_start_with_synthetic_questions(tiny_index: Path, tmp_path: Path) -> None:
+    """No labels at all: the small packaged LLM writes questions, the trainer uses them (cold start)."""
+    pytest.importorskip("llama_cpp")
+    from click.testing import CliRunner
+
+    from server.cli import main
+    from server.llm.registry import resolve_model_path
+
+    try:
+        resolve_model_path("smollm2-135m", tmp_path / "models")
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"the small test model is not installed: {exc}")
+    r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--synthetic", "3", "--generator", "smollm2-135m",
+                                  "--negatives", "random", "--max-steps", "2", "--batch-size", "2",
+                                  "--max-seq-length", "32", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    card = json.loads((Path(r.output.strip().splitlines()[-1]) / CARD).read_text(encoding="utf-8"))
+    assert card["data"].get("synthetic:index", 0) >= 1 and card["steps"] >= 1
+
+
+def test_cli_needs_something_to_train_on(tiny_index: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--out", str(tmp_path)])
+    assert r.exit_code != 0 and "nothing to train on" in r.output
