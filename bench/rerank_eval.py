@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from server.corpus import Corpus
-from server.evaluate import evaluate, load_qrels, load_queries
+from server.eval import evaluate, load_qrels, load_queries
 from server.rerank import load_reranker
-from server.rerank.strategy import rerank_ids
+from server.eval.strategies import rerank_ids
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = {

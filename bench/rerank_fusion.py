@@ -12,10 +12,10 @@ import tempfile
 from pathlib import Path
 
 from server.corpus import Corpus
-from server.evaluate import evaluate, load_qrels, load_queries
+from server.eval import evaluate, load_qrels, load_queries
 from server.rerank import load_reranker
 from server.rerank.fusion import FusionReranker, fit_fusion
-from server.rerank.strategy import rerank_ids
+from server.eval.strategies import rerank_ids
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = {"nfcorpus-dev": ("/tmp/idx-nfcorpus", "nfcorpus/queries.jsonl", "nfcorpus/qrels/dev.tsv", 60),

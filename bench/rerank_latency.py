@@ -13,7 +13,7 @@ from pathlib import Path
 
 from server.corpus import Corpus
 from server.rerank.embedding import EmbeddingReranker, minilm_path
-from server.rerank.strategy import rerank_ids
+from server.eval.strategies import rerank_ids
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ap = argparse.ArgumentParser()

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from server.corpus import Corpus
-from server.evaluate import load_qrels, load_queries
+from server.eval import load_qrels, load_queries
 from server.training.pairs import Source
 from server.training.synthetic import synthetic_examples
 from server.training.train import TrainConfig, train_reranker
