@@ -165,4 +165,7 @@ def _serve(inp: BinaryIO, out: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a parser that prints cannot corrupt the replies
+    sys.stdout = sys.stderr
+    _serve(sys.stdin.buffer, replies)
