@@ -56,7 +56,7 @@ def test_rerank_tool_orders_and_rejects_unknown_ids(tiny_corpus: Corpus, tmp_pat
             assert out["reranker"] == "test-minilm" and out["passages"][0]["id"] == "aml:2.1"
             assert [p["rank"] for p in out["passages"]] == [1, 2, 3]
             bad = await c.call_tool("rerank", {"query": "x", "passage_ids": ["aml:2.1", "nope"]})
-            assert bad.is_error and "unknown passage id(s): 'nope'" in bad.content[0].text
+            assert bad.is_error and "unknown passage id 'nope'" in bad.content[0].text
             bad = await c.call_tool("rerank", {"query": "x", "passage_ids": ["aml:2.1"] * 101})
             assert bad.is_error and "between 1 and 100" in bad.content[0].text
             bad = await c.call_tool("rerank", {"query": "x", "passage_ids": []})
