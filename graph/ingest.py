@@ -80,12 +80,12 @@ class _Walk:
     def skip(self, path: Path, reason: str) -> None:
         self.errors.append(IngestError(str(path), reason))
 
-    def take(self, path: Path, target: Path, c: _Candidate) -> None:
-        """Read `target` once, under the first path that reaches it."""
+    def take(self, target: Path, c: _Candidate) -> None:
+        """Read `target` (resolved) once, as the first candidate that reaches it."""
         if target in self.taken:
-            self.skip(path, f"the same file as {self.taken[target]}, read once: skipped")
+            self.skip(c.path, f"the same file as {self.taken[target]}, read once: skipped")
             return
-        self.taken[target] = path
+        self.taken[target] = c.path
         self.files.append(c)
 
 
@@ -135,11 +135,11 @@ def _walk_folder(root: Path, out: _Walk) -> None:
             elif link:
                 linked.append((path, target))  # after the real files: they keep their names
             else:
-                out.take(path, target, _Candidate(path, root, path, real_root))
+                out.take(target, _Candidate(path, root, path, real_root))
 
     walk(root)
     for path, target in linked:
-        out.take(path, target, _Candidate(path, root, target, real_root))
+        out.take(target, _Candidate(path, root, target, real_root))
 
 
 def _collect(sources: Sequence[Path]) -> _Walk:
@@ -153,7 +153,7 @@ def _collect(sources: Sequence[Path]) -> _Walk:
                 out.skip(src, _unsupported(src))
             else:
                 target = src.resolve()
-                out.take(src, target, _Candidate(src, src.parent, target, target.parent))
+                out.take(target, _Candidate(src, src.parent, target, target.parent))
         elif src.is_symlink():
             out.skip(src, "broken symlink: skipped")
         elif src.exists():

@@ -71,12 +71,14 @@ def _hostile_folder(tmp: Path) -> tuple[Path, dict[str, str]]:
     os.symlink(src, src / "sub" / "loop")
     os.symlink(tmp / "nowhere.md", src / "dangling.md")
     os.mkfifo(src / "fifo.md")  # reading it would hang the run
+    w("evil\x1b[2J\nindexed 0 passages.rst", "a name that clears the screen and forges a summary line")
     expect = {
         "binary.md": "binary file", "elf.txt": "binary file", "utf16.txt": "binary file",
         "latin1.txt": "invalid UTF-8", "empty.md": "empty file", "blank.txt": "empty file",
         "broken.pdf": "could not parse", "truncated.pdf": "could not parse", "notapdf.pdf": "not a PDF",
         "rows.jsonl": "skipped", "allbad.jsonl": "could not parse",
         "leak.md": "symlink points outside", "leakdir": "symlink points outside", "dangling.md": "broken symlink",
+        "fifo.md": "not a regular file (FIFO)", "evil\\x1b[2J\\nindexed 0 passages.rst": "unsupported file type '.rst'",
     }
     return src, expect
 
@@ -89,7 +91,7 @@ def test_hostile_folder_reports_each_bad_file_and_indexes_the_rest(tmp_path: Pat
                          timeout=300, stdin=subprocess.DEVNULL)
     seconds = time.perf_counter() - t
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "Traceback" not in out.stderr
+    assert "Traceback" not in out.stderr and "\x1b[2J" not in out.stderr
     lines = [ln.strip() for ln in out.stderr.replace("\r", "\n").splitlines()]
     for name, words in expect.items():
         mine = [ln for ln in lines if f"/{name}: " in ln]
