@@ -93,12 +93,12 @@ class ParseWorker:
         self.close(kill=True)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
-        # -P: the working folder (maybe the one being indexed) is not put on the import path
-        self._proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "graph.parse_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=env,
-        )
         try:
+            # -P: the working folder (maybe the one being indexed) is not put on the import path
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "graph.parse_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, env=env,
+            )
             if self._reply(time.monotonic() + _START_SECONDS) != {"ready": True}:
                 raise EOFError
         except (TimeoutError, EOFError, OSError) as e:

@@ -1,6 +1,7 @@
 """The parse worker: a file over its time is cut off, the next file gets a fresh child."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -34,3 +35,14 @@ def test_parse_errors_and_warnings_come_back_as_lines() -> None:
 def test_budget_grows_past_10_mb() -> None:
     assert parse_budget(20, 1_000) == 20
     assert parse_budget(20, 50_000_000) == 100
+
+
+@pytest.mark.timeout(60)
+def test_a_child_that_dies_mid_file_is_reported_and_replaced() -> None:
+    with ParseWorker() as worker:
+        worker.parse("warm.md", b"# Warm\n", "warm", 10.0)
+        threading.Timer(0.5, worker._proc.kill).start()  # as the OOM killer or a crash would
+        with pytest.raises(ParseFailed, match=r"the parser process died \(exit code -9\)"):
+            worker.parse("slow.html", SLOW_HTML, "slow", 30.0)
+        docs, _ = worker.parse("ok.md", b"# Ok\n\nText.\n", "ok", 10.0)
+    assert docs[0].title == "Ok"
