@@ -27,13 +27,14 @@ def settings_from(index: str | Path | None = None, **given: Any) -> Settings:
     return Settings.from_env(index=index, **given)
 
 
-def build(sources: list[Path], index: Path) -> None:
-    """Index `sources` into `index` with progress bars; every file not indexed is listed with its reason."""
+def build(sources: list[Path], index: Path, **limits: Any) -> None:
+    """Index `sources` into `index` with progress bars; every file not indexed is listed with its reason.
+    `limits`: build_index's per-file limits (max_file_bytes, parse_seconds)."""
     from graph.pipeline import build_index  # the write side loads only when indexing
 
     bars = StageBars()
     try:
-        report = build_index(sources, index, progress=bars)
+        report = build_index(sources, index, progress=bars, **limits)
     finally:
         bars.close()
     for e in report.errors:

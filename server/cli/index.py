@@ -13,7 +13,11 @@ __all__ = ["index_cmd", "search_cmd"]
 @click.command("index")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: $READTRAIL_INDEX).")
-def index_cmd(sources: tuple[Path, ...], index_dir: Path | None) -> None:
+@click.option("--max-file-mb", type=click.FloatRange(min=0.001), default=200, show_default=True,
+              help="Larger files are reported and left out.")
+@click.option("--parse-seconds", type=click.FloatRange(min=0.1), default=20, show_default=True,
+              help="Time allowed to parse a file of up to 10 MB (proportionally more above); slower files are cut and reported.")
+def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float) -> None:
     """Index SOURCES (files or folders: .md .txt .html .pdf .jsonl) into an index folder.
 
     The new index is written beside the old one and swapped in when complete."""
@@ -22,7 +26,7 @@ def index_cmd(sources: tuple[Path, ...], index_dir: Path | None) -> None:
         raise click.UsageError("say where to write the index: --index DIR (or set READTRAIL_INDEX)")
     with usage_errors():
         try:
-            build(list(sources), settings.index)
+            build(list(sources), settings.index, max_file_bytes=int(max_file_mb * 1_000_000), parse_seconds=parse_seconds)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
 
