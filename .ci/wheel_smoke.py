@@ -22,16 +22,16 @@ async def main() -> None:
                                    env={"READTRAIL_HOME": home, "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         init = await session.initialize()
-        assert init.serverInfo.version and init.serverInfo.version != "0+unknown", init.serverInfo
+        assert init.server_info.version and init.server_info.version != "0+unknown", init.server_info
         prompt = await session.get_prompt("research_question", {"question": "When is sepsis escalated?"})
         text = prompt.messages[0].content.text
         assert "When is sepsis escalated?" in text and "follow_reference" in text, text[:300]
         result = await session.call_tool("deep_search", {"question": "When must sepsis be escalated?", "strategy": "agent",
                                                          "max_steps": 2, "max_seconds": 60})
-        assert not result.isError, result.content[0].text
-        out = result.structuredContent
+        assert not result.is_error, result.content[0].text
+        out = result.structured_content
         assert out["evidence"] and out["prompt_version"].startswith("agent_system@"), out
-        print(f"wheel OK: readtrail {init.serverInfo.version}, prompt rendered, agent deep_search "
+        print(f"wheel OK: readtrail {init.server_info.version}, prompt rendered, agent deep_search "
               f"{out['steps']} steps, {len(out['evidence'])} passages, model {out['model']}")
 
 

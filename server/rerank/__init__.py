@@ -67,7 +67,7 @@ def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None =
                                      cache_dir=cache)
         if path is None:
             what = "BM25 + MiniLM cosine (label-free fusion)" if corpus is not None else "the MiniLM bi-encoder"
-            print("readtrail: no trained reranker configured (--reranker / READTRAIL_RERANKER); using the zero-shot "
+            print("readtrail: no trained reranker configured (--reranker, READTRAIL_RERANKER or train-reranker --into-index); using the zero-shot "
                   f"default: {what}", file=sys.stderr)
         if str(path) == ZERO_SHOT or corpus is None:
             return embedder
