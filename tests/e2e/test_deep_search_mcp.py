@@ -49,8 +49,9 @@ def test_deep_search_over_stdio_with_progress(index: Path, tmp_path: Path) -> No
             ids = [e["id"] for e in result["evidence"]]
             assert "gen:4" in ids  # reached by following Rule 2.1's citation of Section 4
             assert [t["step"] for t in result["trace"]] == list(range(result["steps"] + 1))
-            assert [p for p, _, _ in progress] == list(range(result["steps"] + 1))
-            assert all(total == 4 and msg for _, total, msg in progress)
+            steps = [(p, total, msg) for p, total, msg in progress if "warm up" not in (msg or "")]  # a fresh server may say so first
+            assert [p for p, _, _ in steps] == list(range(result["steps"] + 1))
+            assert all(total == 4 and msg for _, total, msg in steps)
 
             progress.clear()
             agent = await client.call_tool(

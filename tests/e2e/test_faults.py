@@ -105,7 +105,8 @@ def test_sigkilled_server_keeps_every_acknowledged_feedback_row(tiny_index: Path
         except Exception:  # noqa: BLE001 - the server was killed under us: stop writing
             return
 
-    with http_server_process(tiny_index, READTRAIL_FEEDBACK=str(db)) as (proc, url):
+    # no reranker warm-up: this test is about feedback durability, and a warm-up competes for the CPU
+    with http_server_process(tiny_index, READTRAIL_FEEDBACK=str(db), READTRAIL_WARM="0") as (proc, url):
         async def go() -> None:
             async with anyio.create_task_group() as tg:
                 for n in range(6):
