@@ -87,7 +87,7 @@ def chunk(doc: ParsedDocument, max_chars: int = 1500) -> list[Passage]:
         return [
             Passage(
                 id=s.id or fallback[i], doc_id=doc.doc_id, doc_title=doc.title, ord=i, text=s.text,
-                label=s.label, heading_path=list(s.heading_path), anchors=list(s.anchors),
+                label=s.label, heading_path=list(s.heading_path), anchors=list(s.anchors), source=doc.source,
             )
             for i, s in enumerate(doc.sections)
         ]
@@ -101,7 +101,7 @@ def chunk(doc: ParsedDocument, max_chars: int = 1500) -> list[Passage]:
     return [
         Passage(
             id=pid, doc_id=doc.doc_id, doc_title=doc.title, ord=ord_, text=t, label=s.label,
-            heading_path=list(s.heading_path), anchors=list(s.anchors) if part == 0 else [],
+            heading_path=list(s.heading_path), anchors=list(s.anchors) if part == 0 else [], source=doc.source,
         )
         for ord_, (pid, (s, part, t)) in enumerate(zip(ids, planned))
     ]

@@ -8,6 +8,9 @@ passage id (files): `{doc_id}:{label}` when the section's label is unique in the
 document, `{doc_id}:{label}~2`, `~3`... for the further pieces of a split section,
 `{doc_id}:p{ord}` for unlabelled passages and duplicate labels.  Pre-chunked
 sources (JSONL) keep their own ids.  Ids never contain `/` or whitespace.
+
+titles: two documents with one title (two `README.md`, two pages titled "Introduction")
+are told apart by their path: `README (docs/a/README.md)`.
 """
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
-__all__ = ["doc_id_for", "slug", "slug_doc_id", "passage_ids", "safe_id"]
+from graph.model import Passage
+
+__all__ = ["doc_id_for", "slug", "slug_doc_id", "passage_ids", "safe_id", "distinct_titles"]
 
 _NOT_DOC_CHAR = re.compile(r"[^a-z0-9._-]")
 _UNSAFE_ID = re.compile(r"[\s/]+")
@@ -79,3 +84,19 @@ def passage_ids(doc_id: str, pieces: Sequence[tuple[str | None, int]]) -> list[s
         used.add(pid)
         ids.append(pid)
     return ids
+
+
+def distinct_titles(passages: Sequence[Passage]) -> int:
+    """Give documents that share a title their path in it (in place); returns how many were renamed."""
+    docs: dict[str, tuple[str, str]] = {}  # doc id -> (title, source)
+    for p in passages:
+        docs.setdefault(p.doc_id, (p.doc_title, p.source or p.doc_id))
+    shared = Counter(title.strip().lower() for title, _ in docs.values())
+    renamed = {
+        d: f"{title} ({source})" for d, (title, source) in docs.items()
+        if shared[title.strip().lower()] > 1 and source not in title
+    }
+    for p in passages:
+        if p.doc_id in renamed:
+            p.doc_title = renamed[p.doc_id]
+    return len(renamed)

@@ -1,4 +1,6 @@
-"""BM25 over passages with tantivy (English stemming): build into a folder, open, search."""
+"""BM25 over passages with tantivy (English stemming): build into a folder, open, search.
+
+A heading-only passage is not indexed on its own (`heading_only`)."""
 from __future__ import annotations
 
 import re
@@ -29,6 +31,12 @@ def _content(p: Passage) -> str:
     return " ".join(dict.fromkeys(h for h in p.heading_path if h)) + "\n" + p.text
 
 
+def heading_only(p: Passage) -> bool:
+    """A passage that is just its section's heading (kept in the graph for links to land on): its words
+    are indexed with the passages below it, whose heading path carries it, never alone."""
+    return bool(p.heading_path) and p.text.split() == p.heading_path[-1].split()
+
+
 def build_bm25(
     passages: Sequence[Passage],
     folder: Path,
@@ -39,6 +47,8 @@ def build_bm25(
     index = tantivy.Index(_schema(), path=str(folder))
     writer = index.writer(heap_size=128_000_000, num_threads=1)
     for pos, p in enumerate(passages):
+        if heading_only(p):
+            continue
         doc = tantivy.Document()
         doc.add_unsigned("pos", pos)
         doc.add_text("doc_id", p.doc_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.ids import distinct_titles
 from graph.ingest import IngestError, ingest
 from graph.mentions import find_mentions
 from graph.resolver import resolve_references
@@ -31,8 +32,14 @@ class BuildReport:
     seconds: dict[str, float]
 
 
-def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None = None) -> BuildReport:
-    """Index `sources` (files or folders) into `folder`; the old index stays live until the swap."""
+def build_index(
+    sources: Sequence[Path], folder: Path, progress: Progress | None = None, site_root: str | None = None,
+) -> BuildReport:
+    """Index `sources` (files or folders) into `folder`; the old index stays live until the swap.
+
+    `site_root`: the URL path the indexed folder is served at ("/", "/docs/"), for site-absolute links
+    such as `/docs/x/`; None: such links are tried from the folder root and below (`graph.links`).
+    """
     def report(stage: str, done: int, total: int, detail: str = "") -> None:
         if progress:
             progress(stage, done, total, detail)
@@ -50,9 +57,10 @@ def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None
             + ": give files or folders with .md, .txt, .html, .pdf or .jsonl documents"
         )
     passages = result.passages
+    distinct_titles(passages)
     report("link", 0, 3, "references")
     t = time.perf_counter()
-    references = resolve_references(passages)
+    references = resolve_references(passages, site_root=site_root)
     report("link", 1, 3, "containment")
     contained = containment(passages)
     report("link", 2, 3, "mentions")
@@ -65,6 +73,7 @@ def build_index(sources: Sequence[Path], folder: Path, progress: Progress | None
         "passages": len(passages),
         "documents": len({p.doc_id for p in passages}),
         "errors": [f"{e.path}: {e.reason}" for e in result.errors],
+        "site_root": site_root,
     }
     done = 0
 

@@ -103,7 +103,7 @@ _DOC_ONLY = re.compile(
     rf"\b(?:under|in|of|see|by|with|to)\s+the\s+(?P<doc>(?:{_NAME_WORD}\s+(?:{_LINK_WORD}\s+)*){{1,6}}"
     rf"(?:Rulebook|Rules|Regulations|Code|Manual))\b(?!\s+(?:{_KIND_RE})?\s*\d)"
 )
-_MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]{0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_MD_LINK = re.compile(r"(?<!!)\[(?P<text>(?:[^\]\n]|\n(?![ \t]*\n)){0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _HTML_LINK = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<href>[^\"']+)[\"'][^>]*>(?P<text>.*?)</a>", re.I | re.S)
 _SPLIT_ITEMS = re.compile(
     rf"(?P<sep>{_CONT})(?:(?P<kw>{_KIND_RE})\s*(?P<item>{_ITEM})|(?P<item2>{_NUM}))|(?P<psep>{_PCONT})(?P<pitem>{_PAREN})",
@@ -171,6 +171,19 @@ def _is_quantity(text: str, start: int, end: int, item: str) -> bool:
     if _CURRENCY_BEFORE.search(text[max(0, start - 8):start]):
         return True
     return bool(_DATE_LIKE.match(item) or _YEAR.match(item))
+
+
+_PORT_OR_MASK = re.compile(r"[:/]\d")
+_IP_FIRST = frozenset({"0", "10", "127", "169", "172", "192", "255"})
+
+
+def _not_a_label(text: str, end: int, item: str) -> bool:
+    """A bare dotted number that is an address ("127.0.0.1", "10.0.0.2:8080") rather than a clause."""
+    if _PORT_OR_MASK.match(text, end):
+        return True
+    parts = item.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts) and (
+        parts[0] in _IP_FIRST or sum(int(p) >= 100 for p in parts) >= 1)
 
 
 def _split_items(items: str, base_start: int, text: str) -> tuple[list[tuple[str | None, list[str]]], int]:
@@ -388,8 +401,10 @@ def extract_citations(text: str) -> list[Citation]:
                 continue
             if rx is _TITLE_CITE and len(nums) == 1 and _YEAR.match(nums[0]):
                 continue  # "the Data Protection Policy 2023" is a title with its year
+            if rx is _BARE_CITE and _not_a_label(t, m.end("items"), nums[0]):
+                continue
             start, end = (m.start("predoc") if doc else s_items), s_items + used
-            add(Citation(t[start:end], start, end, nums, kind, doc, None))
+            add(Citation(t[start:end], start, end, nums, kind, doc, None, loose=rx is _BARE_CITE))
 
     for m in _DOC_ONLY.finditer(t):
         if free(m.start("doc"), m.end("doc")) and _doc_or_none(m.group("doc")):
