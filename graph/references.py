@@ -307,15 +307,14 @@ def extract_citations(text: str) -> list[Citation]:
         found.append(c)
         taken.append((c.start, c.end))
 
+    # links, external ones included: the resolver keeps those unresolved, saying why
     for m in _MD_LINK.finditer(t):
         href = m.group("href")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//"):
-            continue  # external URL
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
     for m in _HTML_LINK.finditer(t):
         href = m.group("href")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//") or not free(m.start(), m.end()):
+        if not free(m.start(), m.end()):
             continue
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))

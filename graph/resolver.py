@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from graph.links import LinkIndex
+from graph.links import LinkIndex, is_external
 from graph.model import Citation, Passage, Reference
 from graph.parsers.text import github_slug
 from graph.references import CONTAINER_KINDS, extract_citations, label_parts
@@ -274,7 +274,9 @@ class ReferenceResolver:
         if passage.source and self.links:
             t = self.links.locate(href, passage.source, passage.doc_id)
             return t.doc, t.fragment, t.reason
-        # an index built without file paths: the file name's stem, then a title
+        if is_external(href):
+            return None, "", "external link"
+        # passages without file paths (built by hand, pre-chunked): the file name's stem, then a title
         path, _, frag = href.partition("#")
         if not path:
             return passage.doc_id, frag, None

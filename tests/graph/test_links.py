@@ -1,0 +1,110 @@
+"""Links between files resolve like a browser: relative paths, .html -> .md, folder pages, fragments,
+reference-style links, site-absolute paths; external and missing targets stay unresolved with a reason."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.ids import distinct_titles
+from graph.ingest import ingest
+from graph.links import LinkIndex, split_href
+from graph.model import Passage, Reference
+from graph.resolver import resolve_references
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "linked_docs"
+
+
+@pytest.fixture(scope="module")
+def indexed() -> tuple[list[Passage], list[Reference]]:
+    passages = ingest([FIXTURE]).passages
+    distinct_titles(passages)
+    return passages, resolve_references(passages)
+
+
+def _link(refs: list[Reference], text: str) -> Reference:
+    hits = [r for r in refs if r.kind == "link" and r.text.startswith(f"[{text}]")]
+    assert len(hits) == 1, (text, [r.text for r in refs])
+    return hits[0]
+
+
+def _doc(passages: list[Passage], pid: str) -> str:
+    return next(p.doc_id for p in passages if p.id == pid)
+
+
+def _anchored(passages: list[Passage], doc: str, anchor: str) -> str:
+    return next(p.id for p in passages if p.doc_id == doc and anchor in p.anchors)
+
+
+@pytest.mark.parametrize(("text", "doc", "anchor"), [
+    ("introduction", "guide.intro", None),  # relative path into a subfolder
+    ("install it", "guide.install", "requirements"),  # .html finds the .md it is built from, with its fragment
+    ("the FAQ", "html.faq", "faq.aliases"),  # HTML name= attribute
+    ("API notes", "guide.install", "custom-id"),  # reference-style link, explicit {#id}
+    ("Guide README", "guide.readme", None),  # collapsed reference link to a folder: its README
+    ("top", "readme", None),  # ../ from a subfolder
+    ("Next", "guide.install", None),
+    ("requirements", "guide.install", "requirements"),
+    ("custom section", "guide.install", "custom-id"),  # reference link whose text runs over two lines
+    ("old name", "guide.install", "old-anchor"),  # <a id> kept above a renamed heading
+    ("site", "guide.install", None),  # site-absolute /docs/guide/install/ with no site root set
+])
+def test_links_land_on_the_right_file_and_section(indexed, text: str, doc: str, anchor: str | None) -> None:
+    passages, refs = indexed
+    r = _link(refs, text)
+    assert len(r.targets) == 1 and r.reason is None
+    assert _doc(passages, r.targets[0]) == doc
+    if anchor:
+        assert r.targets[0] == _anchored(passages, doc, anchor)
+    else:
+        assert r.targets[0] == min((p for p in passages if p.doc_id == doc), key=lambda p: p.ord).id
+
+
+def test_index_html_is_the_one_in_the_citing_folder(indexed) -> None:
+    passages, refs = indexed
+    ups = [r for r in refs if r.text.startswith("[Up](index.html)")]
+    assert [_doc(passages, t) for r in ups for t in r.targets] == ["html.index"]  # not other/index.html
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("example", "external link"),
+    ("missing", "no indexed file at guide/nowhere.md"),
+    ("outside", "outside the indexed folder"),
+    ("nowhere", "no anchor #no-such-anchor"),
+])
+def test_unresolved_links_say_why(indexed, text: str, reason: str) -> None:
+    r = _link(indexed[1], text)
+    assert r.targets == [] and r.reason and reason in r.reason
+
+
+def test_comments_versions_and_addresses_are_not_references(indexed) -> None:
+    texts = " ".join(r.text for r in indexed[1])
+    assert "hidden" not in texts
+    for number in ("2.37.3", "127.0.0.1", "10.0.0.2"):
+        assert number not in texts
+    assert not any("editors" in p.text for p in indexed[0])
+
+
+def test_two_readmes_are_two_documents_with_their_paths(indexed) -> None:
+    titles = {p.doc_id: p.doc_title for p in indexed[0]}
+    assert titles["readme"] == "README (README.md)"
+    assert titles["guide.readme"] == "README (guide/README.md)"
+    assert titles["guide.intro"] == "Introduction"
+    assert {p.source for p in indexed[0] if p.doc_id == "guide.readme"} == {"guide/README.md"}
+
+
+def test_site_root_and_folder_pages() -> None:
+    files = [("guide/install.md", "install"), ("index.md", "home"), ("docs/x/index.html", "x")]
+    auto = LinkIndex(files)
+    assert auto.locate("/docs/guide/install/", "a.md", "a").doc == "install"  # mount point guessed
+    assert auto.locate("/", "a.md", "a").doc == "home"
+    assert auto.locate("/elsewhere/index.html", "a.md", "a").doc is None  # a bare index.html names no page here
+    rooted = LinkIndex(files, site_root="/docs/")
+    assert rooted.locate("/docs/guide/install", "a.md", "a").doc == "install"
+    assert rooted.locate("/docs/", "a.md", "a").doc == "home"
+    t = rooted.locate("/blog/post.html", "a.md", "a")
+    assert t.doc is None and "outside the site root" in (t.reason or "")
+    assert LinkIndex(files, site_root="/").locate("/docs/x/", "a.md", "a").doc == "x"
+    assert auto.locate("x/", "docs/page.md", "p").doc == "x"
+    assert auto.locate("mailto:a@b.c", "a.md", "a").reason == "external link"
+    assert split_href("<a%20b.md?x=1#S%C3%A9ance>") == ("a b.md", "Séance")
