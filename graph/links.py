@@ -22,7 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-__all__ = ["LinkTarget", "LinkIndex", "split_href", "is_external"]
+__all__ = ["EXTERNAL", "LinkTarget", "LinkIndex", "split_href", "is_external"]
+
+EXTERNAL = "external link"  # the reason given for a link out of the indexed folder's site
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _SOURCE_EXTS = (".md", ".markdown", ".rst", ".txt", ".adoc")
@@ -111,7 +113,7 @@ class LinkIndex:
         if not href.strip():
             return LinkTarget(None, "", "empty link")
         if is_external(href):
-            return LinkTarget(None, "", "external link")
+            return LinkTarget(None, "", EXTERNAL)
         path, fragment = split_href(href)
         if not path:
             return LinkTarget(citing_doc, fragment) if fragment else LinkTarget(None, "", "link to its own page")

@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from graph.links import LinkIndex, is_external
+from graph.links import EXTERNAL, LinkIndex, is_external
 from graph.model import Citation, Passage, Reference
 from graph.parsers.text import github_slug
 from graph.references import CONTAINER_KINDS, extract_citations, label_parts
@@ -38,6 +38,8 @@ _GLOSS_DEF = re.compile(
     r"(?P<long>[^.;,\n]{3,120})", re.M)
 _CLEAN_LONG = re.compile(r"^[A-Z][\w'’&,\- ]+$")
 _PARA_LABEL = re.compile(r"^\s*\(?\d{1,4}[a-z]?\)\s*$")
+_RELEASE_HEADING = re.compile(
+    r"^\s*v?\d+(?:\.\d+)+\b.*(?:\b(?:19|20)\d\d\b|\b(?:release[sd]?|version)\b)|^\s*(?:release|version)\s+v?\d", re.I)
 _NOT_PARA_KINDS = frozenset({"rule", "section", "article", "chapter", "part", "regulation", "schedule", "appendix", "annex"})
 
 
@@ -109,6 +111,7 @@ class ReferenceResolver:
         self.doc_titles: dict[str, str] = {}
         self._has_child: set[str] = set()
         self._para: set[str] = set()
+        self.releases: set[str] = set()  # passages under a release heading ("1.1.32: Nov 02 2017"): no bare number's target
         self._prefixes: dict[str, set[str]] = defaultdict(set)
         by_doc: dict[str, list[Passage]] = defaultdict(list)
         for p in passages:
@@ -139,6 +142,8 @@ class ReferenceResolver:
             return
         idx = self._labels[d]
         opens = 0 if p.id in self._has_child else 1
+        if p.heading_path and _RELEASE_HEADING.search(p.heading_path[-1]):
+            self.releases.add(p.id)
         if _PARA_LABEL.match(p.label):
             self._para.add(p.id)
         keys = [(0, parts)]
@@ -275,7 +280,7 @@ class ReferenceResolver:
             t = self.links.locate(href, passage.source, passage.doc_id)
             return t.doc, t.fragment, t.reason
         if is_external(href):
-            return None, "", "external link"
+            return None, "", EXTERNAL
         # passages without file paths (built by hand, pre-chunked): the file name's stem, then a title
         path, _, frag = href.partition("#")
         if not path:
@@ -391,6 +396,7 @@ def resolve_references(
     out: list[Reference] = []
     for p, cs in zip(passages, cites):
         ctx: list[str] = []
+        external: list[Reference] = []  # listed after the passage's other references (tools show the first few)
         seen: set[tuple[str, tuple[str, ...]]] = set()  # the same citation repeated in a passage counts once
         for c in cs:
             if c.document:
@@ -403,10 +409,14 @@ def resolve_references(
             # the cited kind must be one this document uses when naming its dominant document
             extra = ctx + ([dom] if dom and c.kind in kinds[(p.doc_id, dom)] else [])
             targets, reason = r.explain(p, c, extra)
-            if c.loose and not targets:
-                continue
+            if c.loose:  # a bare number is a reference only to a clause, never to a release's notes
+                targets = [t for t in targets if t not in r.releases]
+                if not targets:
+                    continue
             key = (c.text, tuple(targets))
             if key not in seen:
                 seen.add(key)
-                out.append(Reference(src=p.id, text=c.text, targets=targets, kind="link" if c.kind == "link" else "", reason=reason))
+                ref = Reference(src=p.id, text=c.text, targets=targets, kind="link" if c.kind == "link" else "", reason=reason)
+                (external if reason == EXTERNAL else out).append(ref)
+        out.extend(external)
     return out

@@ -27,6 +27,7 @@ _CELL = {"td", "th"}
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_PERMALINK = {"#", "¶", "§", "🔗"}
 
 
 class _Reader(HTMLParser):
@@ -128,7 +129,8 @@ class _Reader(HTMLParser):
             href, parts = self._links.pop()
             text = _SPACES.sub(" ", "".join(parts)).strip()
             if self._heading is not None:
-                self._emit(text)
+                if text not in _PERMALINK:  # a heading's own "#" / "¶" link is not part of its text
+                    self._emit(text)
             elif text:
                 self._emit(f"[{text}]({href})")
             return

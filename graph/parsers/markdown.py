@@ -25,7 +25,8 @@ _HTML_ANCHOR = re.compile(r"""<a\s+(?:[^>]*?\s)?(?:id|name)\s*=\s*["']?([^"'\s>]
 _ONLY_ANCHORS = re.compile(rf"^\s*(?:{_HTML_ANCHOR.pattern}\s*)+$", re.I)
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""", re.I)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|`|~~)")
+_EMPHASIS = re.compile(r"(\*\*|__|~~)")
+_SINGLE_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 _DEFINITION = re.compile(r"""^ {0,3}\[([^\]]{1,999})\]:[ \t]*<?([^\s>]+)>?(?:[ \t]+(?:"[^"]*"|'[^']*'|\([^)]*\)))?[ \t]*$""")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _REF_LINK = re.compile(r"(?<![\]\\!])\[((?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\](?:\[([^\[\]]*)\])?(?![(:\[])")
@@ -127,7 +128,11 @@ def _heading_text(raw: str) -> tuple[str, list[str]]:
         anchors.append(a.group(1))
     raw = _HTML_ANCHOR.sub("", raw)
     raw = raw.replace("</a>", "")
-    text = _EMPHASIS.sub("", _LINK.sub(r"\1", raw))
+    raw = _LINK.sub(r"\1", raw)
+    # emphasis marks go, code spans keep their text as written ("`__init__`" -> "__init__")
+    pieces = re.split(r"(`+[^`]*`+)", raw)
+    text = "".join(
+        p.strip("`") if i % 2 else _SINGLE_EMPHASIS.sub(r"\2", _EMPHASIS.sub("", p)) for i, p in enumerate(pieces))
     return " ".join(text.split()), anchors
 
 

@@ -54,7 +54,7 @@ def test_heading_only_passages_are_not_indexed_alone(tmp_path: Path) -> None:
 
     passages = chunk(_md("# Guide\n\n## 4 Escalation\n\n### 4.1 Sepsis\n\nCall the sepsis team for escalation.\n"))
     alone = [p for p in passages if heading_only(p)]
-    assert [p.heading_path[-1] for p in alone] == ["4 Escalation"]
+    assert [p.heading_path[-1] for p in alone] == ["Guide", "4 Escalation"]
     build_bm25(passages, tmp_path / "bm25")
     hits = BM25Index(tmp_path / "bm25").search("sepsis escalation", 10)
     assert [passages[h.pos].label for h in hits] == ["4.1"]
