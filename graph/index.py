@@ -1,6 +1,7 @@
 """BM25 over passages with tantivy (English stemming): build into a folder, open, search.
 
-A heading-only passage is not indexed on its own (`heading_only`)."""
+A heading-only passage is never a hit (`heading_only`): it stays in the index, marked, so the
+other passages score exactly as before, and searches leave it out."""
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ def _schema() -> tantivy.Schema:
     sb.add_unsigned_field("pos", stored=True, fast=True, indexed=True)
     sb.add_text_field("doc_id", stored=False, tokenizer_name="raw")
     sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
+    sb.add_text_field("kind", stored=False, tokenizer_name="raw")  # "heading" for a heading-only passage
     return sb.build()
 
 
@@ -33,7 +35,7 @@ def _content(p: Passage) -> str:
 
 def heading_only(p: Passage) -> bool:
     """A passage that is just its section's heading (kept in the graph for links to land on): its words
-    are indexed with the passages below it, whose heading path carries it, never alone."""
+    are found through the passages below it, whose heading path carries it, never alone."""
     return bool(p.heading_path) and p.text.split() == p.heading_path[-1].split()
 
 
@@ -47,12 +49,11 @@ def build_bm25(
     index = tantivy.Index(_schema(), path=str(folder))
     writer = index.writer(heap_size=128_000_000, num_threads=1)
     for pos, p in enumerate(passages):
-        if heading_only(p):
-            continue
         doc = tantivy.Document()
         doc.add_unsigned("pos", pos)
         doc.add_text("doc_id", p.doc_id)
         doc.add_text("text", _content(p))
+        doc.add_text("kind", "heading" if heading_only(p) else "passage")
         writer.add_document(doc)
         if progress and pos % 500 == 499:
             progress(500)
@@ -74,6 +75,11 @@ class BM25Index:
     def __init__(self, folder: Path) -> None:
         self._index = tantivy.Index.open(str(folder))
         self._index.reload()
+        try:  # indexes written before heading-only passages were marked have no "kind"
+            tantivy.Query.term_query(self._index.schema, "kind", "heading")
+            self._kinds = True
+        except ValueError:
+            self._kinds = False
 
     @staticmethod
     def terms(query: str) -> list[str]:
@@ -86,11 +92,13 @@ class BM25Index:
             return []
         text = " ".join(words)
         parsed, _errors = self._index.parse_query_lenient(text, ["text"])
+        clauses = [(tantivy.Occur.Must, parsed)]
         if doc_id is not None:
-            only = tantivy.Query.term_query(self._index.schema, "doc_id", doc_id)
-            parsed = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, parsed), (tantivy.Occur.Must, only)]
-            )
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self._index.schema, "doc_id", doc_id)))
+        if self._kinds:
+            clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_query(self._index.schema, "kind", "heading")))
+        if len(clauses) > 1:
+            parsed = tantivy.Query.boolean_query(clauses)
         searcher = self._index.searcher()
         result = searcher.search(parsed, limit=limit, offset=offset, count=False)
         return [
