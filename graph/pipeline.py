@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.ids import distinct_titles
+from graph.ids import distinct_titles, rebase_sources
 from graph.ingest import IngestError, ingest
 from graph.mentions import find_mentions
 from graph.resolver import resolve_references
@@ -57,6 +57,7 @@ def build_index(
             + ": give files or folders with .md, .txt, .html, .pdf or .jsonl documents"
         )
     passages = result.passages
+    rebase_sources(passages, sources)
     distinct_titles(passages)
     report("link", 0, 3, "references")
     t = time.perf_counter()

@@ -104,6 +104,9 @@ _DOC_ONLY = re.compile(
     rf"(?:Rulebook|Rules|Regulations|Code|Manual))\b(?!\s+(?:{_KIND_RE})?\s*\d)"
 )
 _MD_LINK = re.compile(r"(?<!!)\[(?P<text>(?:[^\]\n]|\n(?![ \t]*\n)){0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# Markdown inline code on one line (a link or number written there is an example, not a reference);
+# fenced blocks are not matched: a passage may begin or end inside one
+_CODE = re.compile(r"(?<!`)(`+)(?!`)[^\n]*?(?<!`)\1(?!`)")
 _HTML_LINK = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<href>[^\"']+)[\"'][^>]*>(?P<text>.*?)</a>", re.I | re.S)
 _SPLIT_ITEMS = re.compile(
     rf"(?P<sep>{_CONT})(?:(?P<kw>{_KIND_RE})\s*(?P<item>{_ITEM})|(?P<item2>{_NUM}))|(?P<psep>{_PCONT})(?P<pitem>{_PAREN})",
@@ -307,17 +310,25 @@ def extract_citations(text: str) -> list[Citation]:
         found.append(c)
         taken.append((c.start, c.end))
 
-    # links, external ones included: the resolver keeps those unresolved, saying why
+    # nothing in code counts; links, external ones included: the resolver keeps those unresolved, saying why
+    code = [m.span() for m in _CODE.finditer(t)] if "`" in t else []
+
+    def in_code(pos: int) -> bool:  # a link whose text holds code ("[`match`](x.md)") is still a link
+        return any(a <= pos < b for a, b in code)
+
     for m in _MD_LINK.finditer(t):
+        if in_code(m.start()):
+            continue
         href = m.group("href")
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
     for m in _HTML_LINK.finditer(t):
         href = m.group("href")
-        if not free(m.start(), m.end()):
+        if not free(m.start(), m.end()) or in_code(m.start()):
             continue
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
+    taken.extend(code)
 
     pos = 0
     while (m := _KIND_CITE.search(t, pos)) is not None:

@@ -20,7 +20,9 @@ __all__ = ["parse", "parse_markdown"]
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_EXPLICIT_ID = re.compile(r"[ \t]*\{#([A-Za-z0-9_:.\-]+)\}[ \t]*$")
+# heading attributes: {#id}, {#id .class key=value} (Pandoc, mdBook), {: #id} (kramdown)
+_EXPLICIT_ID = re.compile(
+    r"""[ \t]*\{:?[ \t]*(?:(?:\.[\w-]+|[\w-]+=(?:"[^"]*"|\S+))[ \t]+)*#([\w:.\-]+)(?:[ \t]+(?:\.[\w-]+|[\w-]+=(?:"[^"]*"|[^\s}]+)))*[ \t]*\}[ \t]*$""")
 _HTML_ANCHOR = re.compile(r"""<a\s+(?:[^>]*?\s)?(?:id|name)\s*=\s*["']?([^"'\s>]+)["']?[^>]*>\s*(?:</a>)?""", re.I)
 _ONLY_ANCHORS = re.compile(rf"^\s*(?:{_HTML_ANCHOR.pattern}\s*)+$", re.I)
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""", re.I)

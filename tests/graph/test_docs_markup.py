@@ -58,3 +58,16 @@ def test_heading_only_passages_are_not_indexed_alone(tmp_path: Path) -> None:
     build_bm25(passages, tmp_path / "bm25")
     hits = BM25Index(tmp_path / "bm25").search("sepsis escalation", 10)
     assert [passages[h.pos].label for h in hits] == ["4.1"]
+
+
+def test_heading_attributes_give_ids() -> None:
+    doc = _md("# A {#a-id .wide}\n\nx\n\n## B {: #b-id}\n\ny\n\n## Set {a, b}\n\nz\n")
+    assert [s.anchors for s in doc.sections] == [["a", "a-id"], ["b", "b-id"], ["set-a-b"]]
+    assert [s.heading_path[-1] for s in doc.sections] == ["A", "B", "Set {a, b}"]
+
+
+def test_links_in_inline_code_are_examples_but_code_in_link_text_is_fine() -> None:
+    from graph.references import extract_citations
+
+    cs = extract_citations("Write `[b](b.md)` or ``[c](c.md)``; see [The `match` construct](m.md) and `Rule 2.4.1`.")
+    assert [c.anchor for c in cs] == ["m.md"]
