@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-__all__ = ["EXTERNAL", "LinkTarget", "LinkIndex", "split_href", "is_external"]
+__all__ = ["EXTERNAL", "LABEL_SCHEME", "LinkTarget", "LinkIndex", "split_href", "is_external"]
 
+LABEL_SCHEME = "rst-label:"  # `[text](rst-label:name)`: Sphinx's :ref:, a label defined in any document
 EXTERNAL = "external link"  # the reason given for a link out of the indexed folder's site
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)

@@ -54,7 +54,7 @@ def build_index(
         raise ValueError(
             f"nothing to index in {', '.join(map(str, sources))}"
             + (f" ({reasons})" if reasons else "")
-            + ": give files or folders with .md, .txt, .html, .pdf or .jsonl documents"
+            + ": give files or folders with .md, .rst, .txt, .html, .pdf or .jsonl documents"
         )
     passages = result.passages
     rebase_sources(passages, sources)

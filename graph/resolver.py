@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from urllib.parse import unquote
 
-from graph.links import EXTERNAL, LinkIndex, is_external
+from graph.links import EXTERNAL, LABEL_SCHEME, LinkIndex, is_external
 from graph.model import Citation, Passage, Reference
 from graph.parsers.text import github_slug
 from graph.references import CONTAINER_KINDS, extract_citations, label_parts
@@ -104,6 +105,7 @@ class ReferenceResolver:
         self.links = LinkIndex(((p.source, p.doc_id) for p in passages if p.source), site_root)
         self._labels: dict[str, dict[str, list[tuple[int, int, int, str]]]] = defaultdict(lambda: defaultdict(list))
         self._anchors: dict[str, dict[str, str]] = defaultdict(dict)
+        self._labels_defined: dict[str, dict[str, str]] = defaultdict(dict)  # rst label -> {doc: passage}
         self._root: dict[str, tuple[int, str]] = {}
         self._files: dict[str, str] = {}
         # alias key -> {doc_id: priority}; lower priority wins
@@ -135,6 +137,8 @@ class ReferenceResolver:
             self._root[d] = (p.ord, p.id)
         for a in p.anchors:
             self._anchors[d].setdefault(a.lstrip("#").lower(), p.id)
+            if a.startswith(LABEL_SCHEME):
+                self._labels_defined[a.lower()].setdefault(d, p.id)
         if not p.label:
             return
         parts = label_parts(p.label)
@@ -298,7 +302,18 @@ class ReferenceResolver:
             hit = self._lookup(doc, key.replace("-", "."), None)[0]
         return hit
 
+    def _label_targets(self, passage: Passage, label: str) -> tuple[list[str], str | None]:
+        """A Sphinx `:ref:` label, defined once in the whole corpus (the citing document's own wins)."""
+        hits = self._labels_defined.get(LABEL_SCHEME + unquote(label).lower(), {})
+        if passage.doc_id in hits:
+            return [hits[passage.doc_id]], None
+        if len(hits) == 1:
+            return list(hits.values()), None
+        return [], f"label {unquote(label)} is defined in {len(hits)} documents" if hits else f"no label {unquote(label)}"
+
     def _link_targets(self, passage: Passage, citation: Citation) -> tuple[list[str], str | None]:
+        if (citation.anchor or "").startswith(LABEL_SCHEME):
+            return self._label_targets(passage, citation.anchor[len(LABEL_SCHEME):])
         doc, frag, reason = self._link_doc(passage, citation.anchor or "")
         if doc is None:
             return [], reason

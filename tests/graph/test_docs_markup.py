@@ -71,3 +71,16 @@ def test_links_in_inline_code_are_examples_but_code_in_link_text_is_fine() -> No
 
     cs = extract_citations("Write `[b](b.md)` or ``[c](c.md)``; see [The `match` construct](m.md) and `Rule 2.4.1`.")
     assert [c.anchor for c in cs] == ["m.md"]
+
+
+def test_rst_titles_levels_labels_and_literal_blocks() -> None:
+    from graph.parsers.rst import parse_rst
+
+    doc = parse_rst(
+        "=====\nTitle\n=====\n\nIntro text.\n\n.. _first-label:\n\nFirst part\n----------\n\nExample::\n\n"
+        "    code --here\n\nSub\n~~~\n\nDeep text.\n\n----\n\nSecond\n------\n\nMore.\n", "d", "d.rst", "D")
+    assert doc.title == "Title"
+    assert [(s.level, s.heading_path[-1]) for s in doc.sections] == [(1, "Title"), (2, "First part"), (3, "Sub"), (2, "Second")]
+    first = doc.sections[1]
+    assert first.anchors == ["first-part", "first-label", "rst-label:first-label"]
+    assert "Example:" in first.text and "    code --here" in first.text

@@ -124,3 +124,29 @@ def test_several_source_folders_keep_their_own_index_pages(tmp_path: Path) -> No
     doc = {p.id: p for p in passages}
     for r in resolve_references(passages):
         assert doc[r.targets[0]].source.split("/")[0] == doc[r.src].source.split("/")[0]
+
+
+@pytest.mark.parametrize(("src", "text", "doc", "anchor"), [
+    ("sphinx.index", "usage", "sphinx.usage", None),  # toctree entry and :doc:
+    ("sphinx.index", "Reference", "sphinx.api.reference", None),  # toctree "Title <path>"
+    ("sphinx.index", "the options", "sphinx.usage", "widget-options"),  # :ref: to a label in another document
+    ("sphinx.usage", "reference-calls", "sphinx.api.reference", "reference-calls"),
+    ("sphinx.api.reference", "../index", "sphinx.index", None),  # :doc: relative
+])
+def test_rst_roles_and_toctree(indexed, src: str, text: str, doc: str, anchor: str | None) -> None:
+    passages, refs = indexed
+    by_id = {p.id: p for p in passages}
+    r = next(r for r in refs if by_id[r.src].doc_id == src and r.text.startswith(f"[{text}]("))
+    assert len(r.targets) == 1 and by_id[r.targets[0]].doc_id == doc
+    if anchor:
+        assert anchor in by_id[r.targets[0]].anchors
+
+
+def test_rst_comments_code_and_external_targets(indexed) -> None:
+    passages, refs = indexed
+    text = " ".join(p.text for p in passages if p.source.startswith("sphinx/"))
+    assert "comment" not in text and "_Example:" not in text
+    assert "widget.start()" in text  # code kept as text, its :doc: not a link
+    assert not any("not-a-link" in r.text for r in refs)
+    ext = [r for r in refs if r.text.startswith(("[project site]", "[Example]"))]
+    assert len(ext) == 2 and all(r.reason == "external link" for r in ext)
