@@ -306,6 +306,8 @@ def _heading_at(lines: list[str], i: int) -> tuple[str, int] | None:
     """(label or "", level) when lines[i] is a heading line of plain text; a line followed by
     another of its numbering shape is a list item, not a heading."""
     line = lines[i].strip()
+    if _DOT_LEADER.search(line):
+        return None  # a table-of-contents entry, not the heading it lists
     label = _numbered_heading(line)
     if label is not None:
         nxt = lines[i + 1] if i + 1 < len(lines) else ""

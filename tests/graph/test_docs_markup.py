@@ -84,3 +84,13 @@ def test_rst_titles_levels_labels_and_literal_blocks() -> None:
     first = doc.sections[1]
     assert first.anchors == ["first-part", "first-label", "rst-label:first-label"]
     assert "Example:" in first.text and "    code --here" in first.text
+
+
+def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
+    from graph.parsers.pages import strip_running_lines
+
+    body = ["Call the team.", "Give fluids.", "Take cultures.", "Review in an hour."]
+    pages = [f"Sepsis Guideline v2\n{n}.1\n{body[n - 1]}\nCONFIDENTIAL - page {n} of 4\n{n}" for n in range(1, 5)]
+    out = strip_running_lines(pages)
+    assert out == [f"{n}.1\n{body[n - 1]}" for n in range(1, 5)]
+    assert strip_running_lines(["Title\nText one", "Title\nText two"]) == ["Title\nText one", "Title\nText two"]  # too few pages
