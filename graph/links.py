@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-__all__ = ["EXTERNAL", "LABEL_SCHEME", "LinkTarget", "LinkIndex", "split_href", "is_external"]
+__all__ = ["EXTERNAL", "LABEL_SCHEME", "OWN_PASSAGE", "LinkTarget", "LinkIndex", "split_href", "is_external"]
 
 LABEL_SCHEME = "rst-label:"  # `[text](rst-label:name)`: Sphinx's :ref:, a label defined in any document
 EXTERNAL = "external link"  # the reason given for a link out of the indexed folder's site
+OWN_PASSAGE = "refers to its own passage"  # resolved to the citing passage: no edge to itself
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _SOURCE_EXTS = (".md", ".markdown", ".rst", ".txt", ".adoc")

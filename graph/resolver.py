@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from urllib.parse import unquote
 
-from graph.links import EXTERNAL, LABEL_SCHEME, LinkIndex, is_external
+from graph.links import EXTERNAL, LABEL_SCHEME, OWN_PASSAGE, LinkIndex, is_external
 from graph.model import Citation, Passage, Reference
 from graph.parsers.text import github_slug
 from graph.references import CONTAINER_KINDS, extract_citations, label_parts
@@ -380,7 +380,7 @@ class ReferenceResolver:
             if not out:
                 reason = f"no {citation.kind or 'label'} {', '.join(citation.numbers)} in {doc}" if citation.numbers else "no such document"
         out = [t for t in out if t != passage.id]
-        return out, (reason or "refers to its own passage") if not out else None
+        return out, (reason or OWN_PASSAGE) if not out else None
 
 
 def resolve_references(

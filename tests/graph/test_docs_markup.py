@@ -94,3 +94,12 @@ def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     out = strip_running_lines(pages)
     assert out == [f"{n}.1\n{body[n - 1]}" for n in range(1, 5)]
     assert strip_running_lines(["Title\nText one", "Title\nText two"]) == ["Title\nText one", "Title\nText two"]  # too few pages
+
+
+def test_links_in_html_headings_follow_the_heading() -> None:
+    from graph.parsers.html import parse_html
+
+    doc = parse_html('<h2>Index <a href="a.html">A-I</a> <a href="b.html">J-R</a><a class="mark" href="#index">#</a></h2><p>x</p>',
+                     "d", "d.html", "D")
+    assert doc.sections[0].heading_path == ["Index A-I J-R"]
+    assert doc.sections[0].text.startswith("[A-I](a.html) [J-R](b.html)")
