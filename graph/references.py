@@ -103,7 +103,10 @@ _DOC_ONLY = re.compile(
     rf"\b(?:under|in|of|see|by|with|to)\s+the\s+(?P<doc>(?:{_NAME_WORD}\s+(?:{_LINK_WORD}\s+)*){{1,6}}"
     rf"(?:Rulebook|Rules|Regulations|Code|Manual))\b(?!\s+(?:{_KIND_RE})?\s*\d)"
 )
-_MD_LINK = re.compile(r"(?<!!)\[(?P<text>(?:[^\]\n]|\n(?![ \t]*\n)){0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# [text](href "title"): the href may be <in angle brackets> (spaces allowed) or hold balanced parentheses
+_MD_LINK = re.compile(
+    r"(?<!!)\[(?P<text>(?:[^\]\n]|\n(?![ \t]*\n)){0,300})\]"
+    r"\((?P<href><[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))+)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)")
 # Markdown inline code on one line (a link or number written there is an example, not a reference);
 # fenced blocks are not matched: a passage may begin or end inside one
 _CODE = re.compile(r"(?<!`)(`+)(?!`)[^\n]*?(?<!`)\1(?!`)")

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from graph.ids import slug_doc_id
-from graph.links import OWN_PASSAGE
+from graph.links import OWN_PASSAGE, split_href
 from graph.model import Passage, Reference
 
 if TYPE_CHECKING:  # the link evaluation runs on passages alone (bench/docs_links.py), without the index stack
@@ -27,7 +26,7 @@ if TYPE_CHECKING:  # the link evaluation runs on passages alone (bench/docs_link
 
 __all__ = ["GoldLinks", "load_gold_edges", "refs_eval", "link_eval"]
 
-_HREF = re.compile(r"\]\((?P<md>[^)\s]+)|href\s*=\s*[\"'](?P<html>[^\"']+)", re.I)
+_HREF = re.compile(r"\]\((?P<md><[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))+)|href\s*=\s*[\"'](?P<html>[^\"']+)", re.I)
 
 
 @dataclass
@@ -147,7 +146,7 @@ def link_eval(passages: Sequence[Passage], references: Sequence[Reference], gold
         if href is None or not targets:
             continue
         src_doc = doc_of.get(ref.src, "")
-        frag = unquote(href.partition("#")[2]).lower()
+        frag = split_href(href)[1].lower()
         for t in targets:
             dst_doc = doc_of.get(t, "")
             linked.add((src_doc, dst_doc))

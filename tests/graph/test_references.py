@@ -164,3 +164,8 @@ def test_never_crashes_on_citation_like_soup(words: list[str]) -> None:
     text = " ".join(words)
     for c in extract_citations(text):
         assert text[c.start:c.end] == c.text
+
+
+def test_markdown_link_destinations_in_angle_brackets_with_parentheses_and_titles() -> None:
+    text = "[a](<my file.md#x>) [b](foo_(bar).md \"T\") [c](c.md 't') [d](d.md (t))"
+    assert [c.anchor for c in extract_citations(text)] == ["<my file.md#x>", "foo_(bar).md", "c.md", "d.md"]
