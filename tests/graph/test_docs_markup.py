@@ -103,3 +103,9 @@ def test_links_in_html_headings_follow_the_heading() -> None:
                      "d", "d.html", "D")
     assert doc.sections[0].heading_path == ["Index A-I J-R"]
     assert doc.sections[0].text.startswith("[A-I](a.html) [J-R](b.html)")
+
+
+def test_footnotes_are_not_link_definitions() -> None:
+    doc = _md("# T\n\nHashing[^sip] and [sip].\n\n[^sip]: [SipHash](https://en.wikipedia.org/wiki/SipHash)\n")
+    text = doc.sections[0].text
+    assert "Hashing[^sip] and [sip]." in text and "[^sip]: [SipHash](https://en.wikipedia.org/wiki/SipHash)" in text
