@@ -22,12 +22,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-__all__ = ["EXTERNAL", "LABEL_SCHEME", "OWN_PASSAGE", "LinkTarget", "LinkIndex", "split_href", "is_external"]
+from graph.model import Passage
+
+__all__ = ["EXTERNAL", "LABEL_SCHEME", "OWN_PASSAGE", "LinkTarget", "LinkIndex", "by_path", "split_href", "is_external"]
 
 LABEL_SCHEME = "rst-label:"  # `[text](rst-label:name)`: Sphinx's :ref:, a label defined in any document
 EXTERNAL = "external link"  # the reason given for a link out of the indexed folder's site
 OWN_PASSAGE = "refers to its own passage"  # resolved to the citing passage: no edge to itself
 
+_PRECHUNKED = (".jsonl",)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _SOURCE_EXTS = (".md", ".markdown", ".rst", ".txt", ".adoc")
 _RENDERED_EXTS = (".html", ".htm", ".xhtml")
@@ -39,6 +42,12 @@ class LinkTarget:
     doc: str | None  # the document linked to, None when unresolved
     fragment: str  # the part after `#`, percent-decoded ("" when none)
     reason: str | None = None  # why `doc` is None
+
+
+def by_path(p: Passage) -> bool:
+    """Whether links of (and to) this passage go by file path: it has a file of its own, not a line of a
+    pre-chunked JSONL file whose links name files that were never indexed."""
+    return bool(p.source) and not p.source.lower().endswith(_PRECHUNKED)
 
 
 def is_external(href: str) -> bool:

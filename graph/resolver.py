@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from urllib.parse import unquote
 
-from graph.links import EXTERNAL, LABEL_SCHEME, OWN_PASSAGE, LinkIndex, is_external
+from graph.links import EXTERNAL, LABEL_SCHEME, OWN_PASSAGE, LinkIndex, by_path, is_external
 from graph.model import Citation, Passage, Reference
 from graph.parsers.text import github_slug
 from graph.references import CONTAINER_KINDS, extract_citations, label_parts
@@ -102,7 +102,7 @@ class ReferenceResolver:
     def __init__(self, passages: Sequence[Passage], site_root: str | None = None) -> None:
         """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`)."""
         self.passages: dict[str, Passage] = {p.id: p for p in passages}
-        self.links = LinkIndex(((p.source, p.doc_id) for p in passages if p.source), site_root)
+        self.links = LinkIndex(((p.source, p.doc_id) for p in passages if by_path(p)), site_root)
         self._labels: dict[str, dict[str, list[tuple[int, int, int, str]]]] = defaultdict(lambda: defaultdict(list))
         self._anchors: dict[str, dict[str, str]] = defaultdict(dict)
         self._labels_defined: dict[str, dict[str, str]] = defaultdict(dict)  # rst label -> {doc: passage}
@@ -280,12 +280,12 @@ class ReferenceResolver:
 
     def _link_doc(self, passage: Passage, href: str) -> tuple[str | None, str, str | None]:
         """(document, fragment, reason when no document) of a link written in `passage`."""
-        if passage.source and self.links:
+        if by_path(passage) and self.links:
             t = self.links.locate(href, passage.source, passage.doc_id)
             return t.doc, t.fragment, t.reason
         if is_external(href):
             return None, "", EXTERNAL
-        # passages without file paths (built by hand, pre-chunked): the file name's stem, then a title
+        # passages without a file of their own (built by hand, pre-chunked): the file name's stem, then a title
         path, _, frag = href.partition("#")
         if not path:
             return passage.doc_id, frag, None

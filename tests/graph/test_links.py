@@ -150,3 +150,10 @@ def test_rst_comments_code_and_external_targets(indexed) -> None:
     assert not any("not-a-link" in r.text for r in refs)
     ext = [r for r in refs if r.text.startswith(("[project site]", "[Example]"))]
     assert len(ext) == 2 and all(r.reason == "external link" for r in ext)
+
+
+def test_prechunked_jsonl_passages_keep_name_matching() -> None:
+    a = Passage(id="a:1", doc_id="c.rules", doc_title="Rules", ord=0, text="See [guide](../guide.md).", source="c.jsonl")
+    b = Passage(id="b:1", doc_id="c.guide", doc_title="Guide", ord=0, text="Guide text.", source="c.jsonl")
+    refs = resolve_references([a, b])
+    assert [r.targets for r in refs] == [["b:1"]]  # by the file's stem, as before paths were kept
