@@ -87,21 +87,28 @@ def chunk(doc: ParsedDocument, max_chars: int = 1500) -> list[Passage]:
         return [
             Passage(
                 id=s.id or fallback[i], doc_id=doc.doc_id, doc_title=doc.title, ord=i, text=s.text,
-                label=s.label, heading_path=list(s.heading_path), anchors=list(s.anchors),
+                label=s.label, heading_path=list(s.heading_path), anchors=list(s.anchors), source=doc.source,
             )
             for i, s in enumerate(doc.sections)
         ]
-    planned: list[tuple[Section, int, str]] = []  # section, piece number, text
+    planned: list[tuple[Section, int, str, list[str]]] = []  # section, piece number, text, anchors
+    orphans: list[str] = []  # anchors of dropped empty sections: a link to one lands on what follows
     for i, s in enumerate(doc.sections):
         texts = split_text(s.text, max_chars)
         if not texts and s.heading_path and _has_children(doc.sections, i):
             texts = split_text(s.heading_path[-1], max_chars)
-        planned.extend((s, part, t) for part, t in enumerate(texts))
-    ids = passage_ids(doc.doc_id, [(s.label, part) for s, part, _ in planned])
+        if not texts:
+            orphans.extend(s.anchors)
+            continue
+        planned.extend((s, part, t, orphans + s.anchors if part == 0 else []) for part, t in enumerate(texts))
+        orphans = []
+    if orphans and planned:
+        planned[-1][3].extend(orphans)
+    ids = passage_ids(doc.doc_id, [(s.label, part) for s, part, _, _ in planned])
     return [
         Passage(
             id=pid, doc_id=doc.doc_id, doc_title=doc.title, ord=ord_, text=t, label=s.label,
-            heading_path=list(s.heading_path), anchors=list(s.anchors) if part == 0 else [],
+            heading_path=list(s.heading_path), anchors=list(dict.fromkeys(anchors)), source=doc.source,
         )
-        for ord_, (pid, (s, part, t)) in enumerate(zip(ids, planned))
+        for ord_, (pid, (s, part, t, anchors)) in enumerate(zip(ids, planned))
     ]

@@ -1,4 +1,7 @@
-"""BM25 over passages with tantivy (English stemming): build into a folder, open, search."""
+"""BM25 over passages with tantivy (English stemming): build into a folder, open, search.
+
+A heading-only passage is never a hit (`heading_only`): it stays in the index, marked, so the
+other passages score exactly as before, and searches leave it out."""
 from __future__ import annotations
 
 import re
@@ -20,6 +23,7 @@ def _schema() -> tantivy.Schema:
     sb.add_unsigned_field("pos", stored=True, fast=True, indexed=True)
     sb.add_text_field("doc_id", stored=False, tokenizer_name="raw")
     sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
+    sb.add_text_field("kind", stored=False, tokenizer_name="raw")  # "heading" for a heading-only passage
     return sb.build()
 
 
@@ -27,6 +31,12 @@ def _content(p: Passage) -> str:
     """Headings and text in one field: a separate, boosted title field measured worse
     (ADGM obliqa_dev nDCG@10 0.536 against 0.670 on one field, see BENCHMARKS.md)."""
     return " ".join(dict.fromkeys(h for h in p.heading_path if h)) + "\n" + p.text
+
+
+def heading_only(p: Passage) -> bool:
+    """A passage that is just its section's heading (kept in the graph for links to land on): its words
+    are found through the passages below it, whose heading path carries it, never alone."""
+    return bool(p.heading_path) and p.text.split() == p.heading_path[-1].split()
 
 
 def build_bm25(
@@ -43,6 +53,7 @@ def build_bm25(
         doc.add_unsigned("pos", pos)
         doc.add_text("doc_id", p.doc_id)
         doc.add_text("text", _content(p))
+        doc.add_text("kind", "heading" if heading_only(p) else "passage")
         writer.add_document(doc)
         if progress and pos % 500 == 499:
             progress(500)
@@ -64,6 +75,11 @@ class BM25Index:
     def __init__(self, folder: Path) -> None:
         self._index = tantivy.Index.open(str(folder))
         self._index.reload()
+        try:  # indexes written before heading-only passages were marked have no "kind"
+            tantivy.Query.term_query(self._index.schema, "kind", "heading")
+            self._kinds = True
+        except ValueError:
+            self._kinds = False
 
     @staticmethod
     def terms(query: str) -> list[str]:
@@ -76,11 +92,13 @@ class BM25Index:
             return []
         text = " ".join(words)
         parsed, _errors = self._index.parse_query_lenient(text, ["text"])
+        clauses = [(tantivy.Occur.Must, parsed)]
         if doc_id is not None:
-            only = tantivy.Query.term_query(self._index.schema, "doc_id", doc_id)
-            parsed = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, parsed), (tantivy.Occur.Must, only)]
-            )
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self._index.schema, "doc_id", doc_id)))
+        if self._kinds:
+            clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_query(self._index.schema, "kind", "heading")))
+        if len(clauses) > 1:
+            parsed = tantivy.Query.boolean_query(clauses)
         searcher = self._index.searcher()
         result = searcher.search(parsed, limit=limit, offset=offset, count=False)
         return [

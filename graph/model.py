@@ -42,6 +42,7 @@ class Passage:
     label: str | None = None
     heading_path: list[str] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)
+    source: str = ""  # the file's path relative to the folder indexed ("" for indexes built before it was kept)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Citation:
     kind: str | None = None  # "rule", "section", "article", "chapter", "part", "paragraph", "link", ...
     document: str | None = None  # the other document named, as written ("FSMR", "FUNDS Rules")
     anchor: str | None = None  # a Markdown link / HTML href target
+    loose: bool = False  # a bare number ("2.4.1"): a reference only where the corpus has that label
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Reference:
     src: str
     text: str
     targets: list[str]
+    kind: str = ""  # "link" for a hyperlink, "" for a citation in words
+    reason: str | None = None  # why it is unresolved (external link, no such file, no such label ...)
 
     @property
     def resolved(self) -> bool:

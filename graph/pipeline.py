@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.ids import distinct_titles, rebase_sources
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
 from graph.mentions import find_mentions
 from graph.printable import printable
@@ -36,6 +37,7 @@ def build_index(
     sources: Sequence[Path],
     folder: Path,
     progress: Progress | None = None,
+    site_root: str | None = None,
     *,
     max_file_bytes: int = MAX_FILE_BYTES,
     parse_seconds: float = PARSE_SECONDS,
@@ -44,6 +46,8 @@ def build_index(
 
     A file over `max_file_bytes`, or whose parsing takes over `parse_seconds` (more for
     files over 10 MB), is left out and reported in `errors` like every other file not read.
+    `site_root`: the URL path the indexed folder is served at ("/", "/docs/"), for site-absolute links
+    such as `/docs/x/`; None: such links are tried from the folder root and below (`graph.links`).
     """
     def report(stage: str, done: int, total: int, detail: str = "") -> None:
         if progress:
@@ -53,7 +57,7 @@ def build_index(
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = ingest(
-        list(sources), progress=lambda d, n, path: report("parse", d, n, path),
+        list(sources), progress=lambda d, n, path: report("parse", d, n, printable(str(path))),
         max_file_bytes=max_file_bytes, parse_seconds=parse_seconds,
     )
     seconds["parse"] = time.perf_counter() - t
@@ -62,12 +66,14 @@ def build_index(
         raise ValueError(
             f"nothing to index in {', '.join(printable(str(s)) for s in sources)}"
             + (f" ({reasons})" if reasons else "")
-            + ": give files or folders with .md, .txt, .html, .pdf or .jsonl documents"
+            + ": give files or folders with .md, .rst, .txt, .html, .pdf or .jsonl documents"
         )
     passages = result.passages
+    rebase_sources(passages, sources)
+    distinct_titles(passages)
     report("link", 0, 3, "references")
     t = time.perf_counter()
-    references = resolve_references(passages)
+    references = resolve_references(passages, site_root=site_root)
     report("link", 1, 3, "containment")
     contained = containment(passages)
     report("link", 2, 3, "mentions")
@@ -80,6 +86,7 @@ def build_index(
         "passages": len(passages),
         "documents": len({p.doc_id for p in passages}),
         "errors": [f"{e.path}: {e.reason}" for e in result.errors],
+        "site_root": site_root,
     }
     done = 0
 

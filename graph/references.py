@@ -103,7 +103,13 @@ _DOC_ONLY = re.compile(
     rf"\b(?:under|in|of|see|by|with|to)\s+the\s+(?P<doc>(?:{_NAME_WORD}\s+(?:{_LINK_WORD}\s+)*){{1,6}}"
     rf"(?:Rulebook|Rules|Regulations|Code|Manual))\b(?!\s+(?:{_KIND_RE})?\s*\d)"
 )
-_MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]{0,300})\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# [text](href "title"): the href may be <in angle brackets> (spaces allowed) or hold balanced parentheses
+_MD_LINK = re.compile(
+    r"(?<!!)\[(?P<text>(?:[^\]\n]|\n(?![ \t]*\n)){0,300})\]"
+    r"\((?P<href><[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))+)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)")
+# Markdown inline code on one line (a link or number written there is an example, not a reference);
+# fenced blocks are not matched: a passage may begin or end inside one
+_CODE = re.compile(r"(?<!`)(`+)(?!`)[^\n]*?(?<!`)\1(?!`)")
 _HTML_LINK = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<href>[^\"']+)[\"'][^>]*>(?P<text>.*?)</a>", re.I | re.S)
 _SPLIT_ITEMS = re.compile(
     rf"(?P<sep>{_CONT})(?:(?P<kw>{_KIND_RE})\s*(?P<item>{_ITEM})|(?P<item2>{_NUM}))|(?P<psep>{_PCONT})(?P<pitem>{_PAREN})",
@@ -171,6 +177,19 @@ def _is_quantity(text: str, start: int, end: int, item: str) -> bool:
     if _CURRENCY_BEFORE.search(text[max(0, start - 8):start]):
         return True
     return bool(_DATE_LIKE.match(item) or _YEAR.match(item))
+
+
+_PORT_OR_MASK = re.compile(r"[:/]\d")
+_IP_FIRST = frozenset({"0", "10", "127", "169", "172", "192", "255"})
+
+
+def _not_a_label(text: str, end: int, item: str) -> bool:
+    """A bare dotted number that is an address ("127.0.0.1", "10.0.0.2:8080") rather than a clause."""
+    if _PORT_OR_MASK.match(text, end):
+        return True
+    parts = item.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts) and (
+        parts[0] in _IP_FIRST or sum(int(p) >= 100 for p in parts) >= 1)
 
 
 def _split_items(items: str, base_start: int, text: str) -> tuple[list[tuple[str | None, list[str]]], int]:
@@ -294,18 +313,25 @@ def extract_citations(text: str) -> list[Citation]:
         found.append(c)
         taken.append((c.start, c.end))
 
+    # nothing in code counts; links, external ones included: the resolver keeps those unresolved, saying why
+    code = [m.span() for m in _CODE.finditer(t)] if "`" in t else []
+
+    def in_code(pos: int) -> bool:  # a link whose text holds code ("[`match`](x.md)") is still a link
+        return any(a <= pos < b for a, b in code)
+
     for m in _MD_LINK.finditer(t):
+        if in_code(m.start()):
+            continue
         href = m.group("href")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//"):
-            continue  # external URL
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
     for m in _HTML_LINK.finditer(t):
         href = m.group("href")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//") or not free(m.start(), m.end()):
+        if not free(m.start(), m.end()) or in_code(m.start()):
             continue
         path, _, frag = href.partition("#")
         add(Citation(m.group(0), m.start(), m.end(), [], "link", path or None, href))
+    taken.extend(code)
 
     pos = 0
     while (m := _KIND_CITE.search(t, pos)) is not None:
@@ -388,8 +414,10 @@ def extract_citations(text: str) -> list[Citation]:
                 continue
             if rx is _TITLE_CITE and len(nums) == 1 and _YEAR.match(nums[0]):
                 continue  # "the Data Protection Policy 2023" is a title with its year
+            if rx is _BARE_CITE and _not_a_label(t, m.end("items"), nums[0]):
+                continue
             start, end = (m.start("predoc") if doc else s_items), s_items + used
-            add(Citation(t[start:end], start, end, nums, kind, doc, None))
+            add(Citation(t[start:end], start, end, nums, kind, doc, None, loose=rx is _BARE_CITE))
 
     for m in _DOC_ONLY.finditer(t):
         if free(m.start("doc"), m.end("doc")) and _doc_or_none(m.group("doc")):

@@ -1,5 +1,6 @@
 """Resolve citations to passages: per-document label index plus document aliases learned from the corpus.
 
+Hyperlinks are resolved by path (`graph.links`), their `#fragment` by the anchors of the target page.
 Aliases come from document titles (cleaned of versions/dates), their acronyms, a title-like first
 heading, and definitions in the text itself: 'Long Name ("ABBR")' and glossary rows 'ABBR<TAB>Means the Long Name'.
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from urllib.parse import unquote
 
+from graph.links import EXTERNAL, LABEL_SCHEME, OWN_PASSAGE, LinkIndex, by_path, is_external
 from graph.model import Citation, Passage, Reference
+from graph.parsers.text import github_slug
 from graph.references import CONTAINER_KINDS, extract_citations, label_parts
 
 __all__ = ["ReferenceResolver", "resolve_references", "alias_key", "acronym"]
@@ -35,6 +39,8 @@ _GLOSS_DEF = re.compile(
     r"(?P<long>[^.;,\n]{3,120})", re.M)
 _CLEAN_LONG = re.compile(r"^[A-Z][\w'’&,\- ]+$")
 _PARA_LABEL = re.compile(r"^\s*\(?\d{1,4}[a-z]?\)\s*$")
+_RELEASE_HEADING = re.compile(
+    r"^\s*v?\d+(?:\.\d+)+\b.*(?:\b(?:19|20)\d\d\b|\b(?:release[sd]?|version)\b)|^\s*(?:release|version)\s+v?\d", re.I)
 _NOT_PARA_KINDS = frozenset({"rule", "section", "article", "chapter", "part", "regulation", "schedule", "appendix", "annex"})
 
 
@@ -93,10 +99,13 @@ def _long_form(before: str, abbr: str) -> str | None:
 class ReferenceResolver:
     """Maps (citing passage, citation) to target passage ids within the right document."""
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    def __init__(self, passages: Sequence[Passage], site_root: str | None = None) -> None:
+        """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`)."""
         self.passages: dict[str, Passage] = {p.id: p for p in passages}
+        self.links = LinkIndex(((p.source, p.doc_id) for p in passages if by_path(p)), site_root)
         self._labels: dict[str, dict[str, list[tuple[int, int, int, str]]]] = defaultdict(lambda: defaultdict(list))
         self._anchors: dict[str, dict[str, str]] = defaultdict(dict)
+        self._labels_defined: dict[str, dict[str, str]] = defaultdict(dict)  # rst label -> {doc: passage}
         self._root: dict[str, tuple[int, str]] = {}
         self._files: dict[str, str] = {}
         # alias key -> {doc_id: priority}; lower priority wins
@@ -104,6 +113,7 @@ class ReferenceResolver:
         self.doc_titles: dict[str, str] = {}
         self._has_child: set[str] = set()
         self._para: set[str] = set()
+        self.releases: set[str] = set()  # passages under a release heading ("1.1.32: Nov 02 2017"): no bare number's target
         self._prefixes: dict[str, set[str]] = defaultdict(set)
         by_doc: dict[str, list[Passage]] = defaultdict(list)
         for p in passages:
@@ -127,6 +137,8 @@ class ReferenceResolver:
             self._root[d] = (p.ord, p.id)
         for a in p.anchors:
             self._anchors[d].setdefault(a.lstrip("#").lower(), p.id)
+            if a.startswith(LABEL_SCHEME):
+                self._labels_defined[a.lower()].setdefault(d, p.id)
         if not p.label:
             return
         parts = label_parts(p.label)
@@ -134,6 +146,8 @@ class ReferenceResolver:
             return
         idx = self._labels[d]
         opens = 0 if p.id in self._has_child else 1
+        if p.heading_path and _RELEASE_HEADING.search(p.heading_path[-1]):
+            self.releases.add(p.id)
         if _PARA_LABEL.match(p.label):
             self._para.add(p.id)
         keys = [(0, parts)]
@@ -264,22 +278,56 @@ class ReferenceResolver:
                 break
         return best
 
-    def _link_targets(self, passage: Passage, citation: Citation) -> list[str]:
-        href = citation.anchor or ""
+    def _link_doc(self, passage: Passage, href: str) -> tuple[str | None, str, str | None]:
+        """(document, fragment, reason when no document) of a link written in `passage`."""
+        if by_path(passage) and self.links:
+            t = self.links.locate(href, passage.source, passage.doc_id)
+            return t.doc, t.fragment, t.reason
+        if is_external(href):
+            return None, "", EXTERNAL
+        # passages without a file of their own (built by hand, pre-chunked): the file name's stem, then a title
         path, _, frag = href.partition("#")
-        doc = passage.doc_id
-        if path:
-            stem = _EXT.sub("", path.rstrip("/").rsplit("/", 1)[-1]).lower()
-            doc = self._files.get(stem) or self.document_for(stem.replace("-", " ").replace("_", " "))
-            if doc is None:
-                return []
-        if not frag:
-            return [self._root[doc][1]] if doc in self._root and doc != passage.doc_id else []
-        key = frag.lower()
-        hit = self._anchors.get(doc, {}).get(key)
+        if not path:
+            return passage.doc_id, frag, None
+        stem = _EXT.sub("", path.rstrip("/").rsplit("/", 1)[-1]).lower()
+        doc = self._files.get(stem) or self.document_for(stem.replace("-", " ").replace("_", " "))
+        return doc, frag, None if doc else f"no indexed document {path}"
+
+    def _anchor(self, doc: str, fragment: str) -> str | None:
+        """The passage an anchor names: as written, as a heading slug, or as a section number."""
+        anchors = self._anchors.get(doc, {})
+        key = fragment.lower()
+        hit = anchors.get(key) or anchors.get(github_slug(fragment))
         if hit is None and re.match(r"^\d", key):
             hit = self._lookup(doc, key.replace("-", "."), None)[0]
-        return [hit] if hit else []
+        return hit
+
+    def _label_targets(self, passage: Passage, label: str) -> tuple[list[str], str | None]:
+        """A Sphinx `:ref:` label, defined once in the whole corpus (the citing document's own wins)."""
+        hits = self._labels_defined.get(LABEL_SCHEME + unquote(label).lower(), {})
+        if passage.doc_id in hits:
+            return [hits[passage.doc_id]], None
+        if len(hits) == 1:
+            return list(hits.values()), None
+        return [], f"label {unquote(label)} is defined in {len(hits)} documents" if hits else f"no label {unquote(label)}"
+
+    def _link_targets(self, passage: Passage, citation: Citation) -> tuple[list[str], str | None]:
+        if (citation.anchor or "").startswith(LABEL_SCHEME):
+            return self._label_targets(passage, citation.anchor[len(LABEL_SCHEME):])
+        doc, frag, reason = self._link_doc(passage, citation.anchor or "")
+        if doc is None:
+            return [], reason
+        own = doc == passage.doc_id
+        if frag:
+            hit = self._anchor(doc, frag)
+            if hit:
+                return [hit], None
+            if own:
+                return [], f"no anchor #{frag} on this page"
+        if own:
+            return [], "link to its own page"
+        # a page without the anchor opens at its top, as in a browser
+        return ([self._root[doc][1]], None) if doc in self._root else ([], "no passage in the linked document")
 
     def _scope(self, passage: Passage) -> str | None:
         parts = label_parts(passage.label) if passage.label else []
@@ -293,14 +341,19 @@ class ReferenceResolver:
         `context_docs`: documents an unqualified citation may mean when the citing document lacks the
         cited number (e.g. named earlier in the same passage); used only when they match more deeply.
         """
+        return self.explain(passage, citation, context_docs)[0]
+
+    def explain(self, passage: Passage, citation: Citation, context_docs: Sequence[str] = ()) -> tuple[list[str], str | None]:
+        """`resolve`'s targets and, when there are none, why."""
+        reason: str | None = None
         if citation.kind == "link":
-            out = self._link_targets(passage, citation)
+            out, reason = self._link_targets(passage, citation)
         else:
             doc: str | None = passage.doc_id
             if citation.document:
                 doc = self.document_for(citation.document, passage.doc_id)
             if doc is None:
-                return []
+                return [], f"no indexed document named {citation.document}"
             if not citation.numbers:
                 out = [self._root[doc][1]] if doc != passage.doc_id and doc in self._root else []
             else:
@@ -324,16 +377,22 @@ class ReferenceResolver:
                                     t, depth = t2, d2
                     if t and t not in out:
                         out.append(t)
-        return [t for t in out if t != passage.id]
+            if not out:
+                reason = f"no {citation.kind or 'label'} {', '.join(citation.numbers)} in {doc}" if citation.numbers else "no such document"
+        out = [t for t in out if t != passage.id]
+        return out, (reason or OWN_PASSAGE) if not out else None
 
 
-def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver | None = None) -> list[Reference]:
-    """Every citation of every passage as a Reference (empty targets when unresolved); never a self-reference.
+def resolve_references(
+    passages: Sequence[Passage], resolver: ReferenceResolver | None = None, site_root: str | None = None,
+) -> list[Reference]:
+    """Every citation of every passage as a Reference (empty targets and a reason when unresolved); never a
+    self-reference.  A bare number ("2.37.3") that names no label is not a reference and is left out.
 
     An unqualified citation whose number the citing document lacks may resolve in a document named
     earlier in the same passage, or in the one document its document cites by name most of the time.
     """
-    r = resolver or ReferenceResolver(passages)
+    r = resolver or ReferenceResolver(passages, site_root=site_root)
     cites = [extract_citations(p.text) for p in passages]
     named: dict[str, Counter[str]] = defaultdict(Counter)
     kinds: dict[tuple[str, str], set[str | None]] = defaultdict(set)
@@ -352,6 +411,7 @@ def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver 
     out: list[Reference] = []
     for p, cs in zip(passages, cites):
         ctx: list[str] = []
+        external: list[Reference] = []  # listed after the passage's other references (tools show the first few)
         seen: set[tuple[str, tuple[str, ...]]] = set()  # the same citation repeated in a passage counts once
         for c in cs:
             if c.document:
@@ -363,9 +423,15 @@ def resolve_references(passages: Sequence[Passage], resolver: ReferenceResolver 
             dom = dominant.get(p.doc_id)
             # the cited kind must be one this document uses when naming its dominant document
             extra = ctx + ([dom] if dom and c.kind in kinds[(p.doc_id, dom)] else [])
-            targets = r.resolve(p, c, extra)
+            targets, reason = r.explain(p, c, extra)
+            if c.loose:  # a bare number is a reference only to a clause, never to a release's notes
+                targets = [t for t in targets if t not in r.releases]
+                if not targets:
+                    continue
             key = (c.text, tuple(targets))
             if key not in seen:
                 seen.add(key)
-                out.append(Reference(src=p.id, text=c.text, targets=targets))
+                ref = Reference(src=p.id, text=c.text, targets=targets, kind="link" if c.kind == "link" else "", reason=reason)
+                (external if reason == EXTERNAL else out).append(ref)
+        out.extend(external)
     return out

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from graph.model import ParsedDocument
-from graph.parsers import html, jsonl, markdown, pdf, text
+from graph.parsers import html, jsonl, markdown, pdf, rst, text
 from graph.parsers.text import ParseError, Warn
 
 __all__ = ["PARSERS", "BINARY_FORMATS", "Parser", "ParseError", "Warn", "parser_for"]
@@ -26,6 +26,7 @@ PARSERS: dict[str, Parser] = {
     ".htm": html.parse,
     ".pdf": pdf.parse,
     ".jsonl": jsonl.parse,
+    ".rst": rst.parse,
 }
 
 # Extensions whose files are not text (no NUL-byte / UTF-8 checks apply).

@@ -3,7 +3,8 @@
 script/style/noscript/template contents (and nav menus, svg, iframes) are dropped;
 `id` / `name` attributes become anchors of the section they stand in (or of the
 heading that follows them);
-`<a href>` is kept in the text as `[text](href)` so references can be resolved;
+`<a href>` is kept in the text as `[text](href)` so references can be resolved (links in a
+heading follow it as a line of their own);
 entities are decoded.  Title: `<title>`, else the first h1, else the file name.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _OPENS_MARKUP = re.compile(r"<[A-Za-z/!?]")  # what html.parser reads as the start of a tag
+_PERMALINK = {"#", "¶", "§", "🔗"}
 
 
 class _Reader(HTMLParser):
@@ -41,6 +43,7 @@ class _Reader(HTMLParser):
         self._in_title = False
         self._title_parts: list[str] = []
         self._heading: tuple[int, list[str], list[str]] | None = None  # level, text parts, anchors
+        self._heading_links: list[str] = []  # links in the open heading: they follow it as a line of text
         self._links: list[tuple[str, list[str]]] = []  # open <a href>: href, text parts
         self._line: list[str] = []  # the current block's inline text
         self._slugs = SlugCounter()
@@ -129,7 +132,10 @@ class _Reader(HTMLParser):
             href, parts = self._links.pop()
             text = _SPACES.sub(" ", "".join(parts)).strip()
             if self._heading is not None:
-                self._emit(text)
+                if text not in _PERMALINK:  # a heading's own "#" / "¶" link is not part of its text
+                    self._emit(text)
+                    if text:
+                        self._heading_links.append(f"[{text}]({href})")
             elif text:
                 self._emit(f"[{text}]({href})")
             return
@@ -143,6 +149,10 @@ class _Reader(HTMLParser):
             slug = self._slugs(text) if text else ""
             if text or anchors:
                 self.b.heading(level, text, label=heading_label(text), anchors=[x for x in [slug, *anchors] if x])
+            if self._heading_links:
+                self.b.line(" ".join(self._heading_links))
+                self.b.blank()
+                self._heading_links = []
             return
         if tag == "pre" and self._pre:
             self._break()

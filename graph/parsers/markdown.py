@@ -1,7 +1,9 @@
 """Markdown: ATX and setext headings make sections; numbered headings give labels.
 
 Code fences are body text, never headings.  Links stay as written (`[text](target)`)
-so the reference extractor sees the target.  Each heading's GitHub slug and any
+so the reference extractor sees the target; reference-style links (`[text][label]`,
+`[text][]`, `[label]` with a `[label]: url` definition anywhere in the file) are written
+inline the same way and their definition lines dropped.  HTML comments are dropped.  Each heading's GitHub slug and any
 explicit `{#id}` / `<a id=..>` / `<a name=..>` become the section's anchors.  The
 document title is the first H1, else the front matter's `title:`, else the file name.
 """
@@ -18,12 +20,104 @@ __all__ = ["parse", "parse_markdown"]
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_EXPLICIT_ID = re.compile(r"[ \t]*\{#([A-Za-z0-9_:.\-]+)\}[ \t]*$")
+# heading attributes: {#id}, {#id .class key=value} (Pandoc, mdBook), {: #id} (kramdown)
+_EXPLICIT_ID = re.compile(
+    r"""[ \t]*\{:?[ \t]*(?:(?:\.[\w-]+|[\w-]+=(?:"[^"]*"|\S+))[ \t]+)*#([\w:.\-]+)(?:[ \t]+(?:\.[\w-]+|[\w-]+=(?:"[^"]*"|[^\s}]+)))*[ \t]*\}[ \t]*$""")
 _HTML_ANCHOR = re.compile(r"""<a\s+(?:[^>]*?\s)?(?:id|name)\s*=\s*["']?([^"'\s>]+)["']?[^>]*>\s*(?:</a>)?""", re.I)
 _ONLY_ANCHORS = re.compile(rf"^\s*(?:{_HTML_ANCHOR.pattern}\s*)+$", re.I)
 _FRONT_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""", re.I)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|`|~~)")
+_EMPHASIS = re.compile(r"(\*\*|__|~~)")
+_SINGLE_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+# a link reference definition; "[^note]:" is a footnote
+_DEFINITION = re.compile(r"""^ {0,3}\[(?!\^)([^\]]{1,999})\]:[ \t]*<?([^\s>]+)>?(?:[ \t]+(?:"[^"]*"|'[^']*'|\([^)]*\)))?[ \t]*$""")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_REF_LINK = re.compile(r"(?<![\]\\!])\[((?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\](?:\[([^\[\]]*)\])?(?![(:\[])")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_QUOTE = re.compile(r"^ {0,3}>[ \t]?")
+
+
+def _label(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _fenced(lines: list[str]) -> list[bool]:
+    """For each line: is it part of a code fence (the fence lines included)?"""
+    out: list[bool] = []
+    fence: str | None = None
+    for line in lines:
+        if fence is not None:
+            out.append(True)
+            s = line.strip()
+            if s.startswith(fence) and not s[len(fence):].strip(fence[0]).strip():
+                fence = None
+            continue
+        m = _FENCE.match(line)
+        if m:
+            fence = m.group(1)
+        out.append(m is not None)
+    return out
+
+
+def _inline_links(block: str, urls: dict[str, str]) -> str:
+    """`[text][label]`, `[text][]`, `[label]` -> `[text](url)` where the label is defined; a link text
+    broken over lines is joined onto one."""
+    code = [m.span() for m in _CODE_SPAN.finditer(block)] if "`" in block else []
+
+    def sub(m: re.Match[str]) -> str:
+        if any(a <= m.start() < b for a, b in code):
+            return m.group(0)
+        text, label = m.group(1), m.group(2)
+        url = urls.get(_label(label or text))
+        return f"[{' '.join(text.split())}]({url})" if url and text.strip() else m.group(0)
+
+    return _REF_LINK.sub(sub, block)
+
+
+def _resolve_markup(lines: list[str]) -> list[str]:
+    """The lines with HTML comments and link reference definitions dropped, reference links inlined
+    (code fences untouched)."""
+    fenced = _fenced(lines)
+    urls: dict[str, str] = {}
+    for line, f in zip(lines, fenced):
+        m = None if f else _DEFINITION.match(line)
+        if m:
+            urls.setdefault(_label(m.group(1)), m.group(2))
+    kept: list[tuple[str, bool]] = []
+    comment: list[str] | None = None  # lines of an open comment
+    for line, f in zip(lines, fenced):
+        if f and comment is None:
+            kept.append((line, True))
+            continue
+        if comment is not None:
+            comment.append(line)
+            if "-->" not in line:
+                continue
+            line, comment = "\n".join(comment), None
+        if "<!--" in line:
+            had = line
+            line = _COMMENT.sub("", line)
+            if "<!--" in line:  # a comment that goes on past this line
+                comment = [line]
+                continue
+            if not line.strip() and had.strip():
+                continue
+        if urls and _DEFINITION.match(line):
+            continue
+        kept.extend((part, False) for part in line.split("\n"))
+    if not urls:
+        return [line for line, _ in kept]
+    out: list[str] = []
+    block: list[str] = []  # a paragraph: links may run over its lines
+    for line, f in kept + [("", True)]:
+        if f or not line.strip():
+            if block:
+                out.extend(_inline_links("\n".join(block), urls).split("\n"))
+                block = []
+            out.append(line)
+        else:
+            block.append(line)
+    return out[:-1]
 
 
 def _heading_text(raw: str) -> tuple[str, list[str]]:
@@ -37,7 +131,11 @@ def _heading_text(raw: str) -> tuple[str, list[str]]:
         anchors.append(a.group(1))
     raw = _HTML_ANCHOR.sub("", raw)
     raw = raw.replace("</a>", "")
-    text = _EMPHASIS.sub("", _LINK.sub(r"\1", raw))
+    raw = _LINK.sub(r"\1", raw)
+    # emphasis marks go, code spans keep their text as written ("`__init__`" -> "__init__")
+    pieces = re.split(r"(`+[^`]*`+)", raw)
+    text = "".join(
+        p.strip("`") if i % 2 else _SINGLE_EMPHASIS.sub(r"\2", _EMPHASIS.sub("", p)) for i, p in enumerate(pieces))
     return " ".join(text.split()), anchors
 
 
@@ -60,17 +158,22 @@ def _front_matter(lines: list[str]) -> tuple[str | None, int]:
 def parse_markdown(text: str, doc_id: str, source: str, fallback_title: str) -> ParsedDocument:
     lines = list(iter_lines(text))
     front_title, skip = _front_matter(lines)
+    lines = lines[:skip] + _resolve_markup(lines[skip:])
     b = SectionBuilder()
     slugs = SlugCounter()
     title: str | None = None
     fence: str | None = None
     para: list[str] = []  # the open paragraph's lines (for setext headings)
 
+    opened: tuple[int, str, str | None] | None = None  # the open heading: level, text, label
+    resume: tuple[int, str, str | None] | None = None  # the heading a block quote with headings interrupted
+
     def heading(level: int, raw: str) -> None:
-        nonlocal title
+        nonlocal title, opened
         text_, anchors = _heading_text(raw)
         if not text_ and not anchors:
             return
+        opened = (level, text_, heading_label(text_))
         if level == 1 and title is None and text_:
             title = text_
         anchors = [slugs(text_)] + anchors if text_ else anchors
@@ -86,6 +189,12 @@ def parse_markdown(text: str, doc_id: str, source: str, fallback_title: str) -> 
                 fence = None
             i += 1
             continue
+        q = _QUOTE.match(line)
+        if resume is not None and not q and line.strip():  # the block quote (an aside with its own heading) is over
+            if not _ATX.match(line):
+                b.heading(resume[0], resume[1], label=resume[2])
+                opened = resume
+            resume = None
         m = _FENCE.match(line)
         if m:
             fence = m.group(1)
@@ -93,8 +202,10 @@ def parse_markdown(text: str, doc_id: str, source: str, fallback_title: str) -> 
             b.line(line, verbatim=True)
             i += 1
             continue
-        m = _ATX.match(line)
+        m = _ATX.match(line[q.end():] if q else line)
         if m:
+            if q and resume is None:
+                resume = opened
             heading(len(m.group(1)), m.group(2) or "")
             para = []
             i += 1

@@ -1,5 +1,6 @@
 """PDF with pypdf: the text of each page, then parsed as plain text.
 
+Running headers, footers and page numbers are dropped (`graph.parsers.pages`).
 A file pypdf cannot open, an encrypted file without an empty password, or a PDF with
 no text layer raises `ParseError` with one line saying which.  At most `MAX_PAGES`
 pages and `MAX_CHARS` characters of text are read; past that the rest is left out
@@ -12,6 +13,7 @@ import logging
 from pathlib import Path
 
 from graph.model import ParsedDocument
+from graph.parsers.pages import strip_running_lines
 from graph.parsers.text import ParseError, Warn, humanise, parse_text
 
 __all__ = ["parse", "MAX_PAGES", "MAX_CHARS"]
@@ -83,5 +85,5 @@ def parse(path: Path, raw: bytes, doc_id: str, warn: Warn | None = None) -> list
             title = " ".join(meta_title.split())
     except Exception:
         pass
-    text = "\n\n".join(p for p in pages if p)
+    text = "\n\n".join(p for p in strip_running_lines(pages) if p)
     return [parse_text(text, doc_id, title, str(path), headings_anywhere=True)]

@@ -151,6 +151,9 @@ def humanise(stem: str) -> str:
 
 # --- building sections ---------------------------------------------------------------
 
+_DOT_LEADER = re.compile(r"(?:\.[ \t]?){4,}[ \t]*(?:\d{1,4}|[ivxlcdm]{1,6})[ \t]*$|…{2,}[ \t]*\d{1,4}[ \t]*$", re.I)
+
+
 class SectionBuilder:
     """Collects headings and body lines into sections, in reading order.
 
@@ -218,9 +221,12 @@ class SectionBuilder:
         self._para_start = True
 
     def line(self, line: str, verbatim: bool = False) -> None:
-        """A body line; `verbatim` lines (code) never start clauses."""
+        """A body line; `verbatim` lines (code) never start clauses.  A table-of-contents line
+        with dot leaders ("Escalation ........ 12") is not text and is dropped."""
         if not line.strip():
             self.blank()
+            return
+        if not verbatim and _DOT_LEADER.search(line):
             return
         if self._para_start and self._detect and not verbatim:
             self._clause(line)
@@ -300,6 +306,8 @@ def _heading_at(lines: list[str], i: int) -> tuple[str, int] | None:
     """(label or "", level) when lines[i] is a heading line of plain text; a line followed by
     another of its numbering shape is a list item, not a heading."""
     line = lines[i].strip()
+    if _DOT_LEADER.search(line):
+        return None  # a table-of-contents entry, not the heading it lists
     label = _numbered_heading(line)
     if label is not None:
         nxt = lines[i + 1] if i + 1 < len(lines) else ""

@@ -17,8 +17,11 @@ __all__ = ["index_cmd", "search_cmd"]
               help="Larger files are reported and left out.")
 @click.option("--parse-seconds", type=click.FloatRange(min=0.1), default=20, show_default=True,
               help="Time allowed to parse a file of up to 10 MB (proportionally more above); slower files are cut and reported.")
-def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float) -> None:
-    """Index SOURCES (files or folders: .md .txt .html .pdf .jsonl) into an index folder.
+@click.option("--site-root", default=None, metavar="PATH",
+              help="The URL path the folder is served at ('/', '/docs/'), for site-absolute links such as /docs/x/.")
+def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float,
+              site_root: str | None) -> None:
+    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl) into an index folder.
 
     The new index is written beside the old one and swapped in when complete."""
     settings = settings_from(index_dir)
@@ -26,7 +29,8 @@ def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: fl
         raise click.UsageError("say where to write the index: --index DIR (or set READTRAIL_INDEX)")
     with usage_errors():
         try:
-            build(list(sources), settings.index, max_file_bytes=int(max_file_mb * 1_000_000), parse_seconds=parse_seconds)
+            build(list(sources), settings.index, site_root=site_root, max_file_bytes=int(max_file_mb * 1_000_000),
+                  parse_seconds=parse_seconds)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
 

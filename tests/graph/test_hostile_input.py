@@ -71,14 +71,14 @@ def _hostile_folder(tmp: Path) -> tuple[Path, dict[str, str]]:
     os.symlink(src, src / "sub" / "loop")
     os.symlink(tmp / "nowhere.md", src / "dangling.md")
     os.mkfifo(src / "fifo.md")  # reading it would hang the run
-    w("evil\x1b[2J\nindexed 0 passages.rst", "a name that clears the screen and forges a summary line")
+    w("evil\x1b[2J\nindexed 0 passages.gz", "a name that clears the screen and forges a summary line")
     expect = {
         "binary.md": "binary file", "elf.txt": "binary file", "utf16.txt": "binary file",
         "latin1.txt": "invalid UTF-8", "empty.md": "empty file", "blank.txt": "empty file",
         "broken.pdf": "could not parse", "truncated.pdf": "could not parse", "notapdf.pdf": "not a PDF",
         "rows.jsonl": "skipped", "allbad.jsonl": "could not parse",
         "leak.md": "symlink points outside", "leakdir": "symlink points outside", "dangling.md": "broken symlink",
-        "fifo.md": "not a regular file (FIFO)", "evil\\x1b[2J\\nindexed 0 passages.rst": "unsupported file type '.rst'",
+        "fifo.md": "not a regular file (FIFO)", "evil\\x1b[2J\\nindexed 0 passages.gz": "unsupported file type '.gz'",
     }
     return src, expect
 

@@ -240,7 +240,6 @@ def test_a_parse_over_the_time_limit_is_cut_and_reported(tmp_path: Path) -> None
 
 def test_every_entry_not_indexed_is_reported_with_its_reason(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_bytes(GOOD)
-    (tmp_path / "notes.rst").write_bytes(b"Title\n=====\n")
     (tmp_path / "data.gz").write_bytes(b"\x1f\x8b")
     (tmp_path / "Makefile").write_bytes(b"all:\n")
     os.mkfifo(tmp_path / "pipe.md")
@@ -253,18 +252,18 @@ def test_every_entry_not_indexed_is_reported_with_its_reason(tmp_path: Path) -> 
     result = ingest([tmp_path])
     r = reasons(result)
     assert r == {
-        "notes.rst": _unsupported(".rst"), "data.gz": _unsupported(".gz"), "Makefile": _unsupported("(none)"),
+        "data.gz": _unsupported(".gz"), "Makefile": _unsupported("(none)"),
         "pipe.md": "not a regular file (FIFO): skipped",
         ".hidden.md": "hidden: skipped", ".git": "hidden: skipped",
         "alias.md": f"the same file as {tmp_path / 'good.md'}, read once: skipped",
         "loop": f"symlink to {tmp_path.resolve()}, a folder walked already: skipped",
     }
     assert [p.doc_id for p in result.passages] == ["good", "good"]
-    assert result.files_ignored == 3
+    assert result.files_ignored == 2
 
 
 def _unsupported(suffix: str) -> str:
-    return f"unsupported file type {suffix!r}: skipped (read: .htm, .html, .jsonl, .markdown, .md, .pdf, .text, .txt)"
+    return f"unsupported file type {suffix!r}: skipped (read: .htm, .html, .jsonl, .markdown, .md, .pdf, .rst, .text, .txt)"
 
 
 def test_devices_and_sockets_are_reported(tmp_path: Path) -> None:

@@ -117,7 +117,8 @@ def test_article_chapter_paragraph_section_sign() -> None:
 
 def test_markdown_and_html_links() -> None:
     cs = extract_citations('See [the rule](other.md#rule-4) and [here](#intro), <a href="#s2">two</a>, [web](https://x.org).')
-    assert [c.anchor for c in cs] == ["other.md#rule-4", "#intro", "#s2"]
+    # external links are kept (the resolver leaves them unresolved, saying why)
+    assert [c.anchor for c in cs] == ["other.md#rule-4", "#intro", "#s2", "https://x.org"]
     assert cs[0].document == "other.md" and all(c.kind == "link" for c in cs)
 
 
@@ -163,3 +164,8 @@ def test_never_crashes_on_citation_like_soup(words: list[str]) -> None:
     text = " ".join(words)
     for c in extract_citations(text):
         assert text[c.start:c.end] == c.text
+
+
+def test_markdown_link_destinations_in_angle_brackets_with_parentheses_and_titles() -> None:
+    text = "[a](<my file.md#x>) [b](foo_(bar).md \"T\") [c](c.md 't') [d](d.md (t))"
+    assert [c.anchor for c in extract_citations(text)] == ["<my file.md#x>", "foo_(bar).md", "c.md", "d.md"]
