@@ -51,7 +51,7 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
                 candidates=candidates, agent_options=services.agent_options())
             configs[spec if spec != "-" else strategy] = make_strategy(strategy, parts)
         reports = compare(services.corpus, qs, qr, configs, depth=max(candidates, 100),
-                          progress=lambda name: (lambda ids: track(ids, f"eval {strategy} {Path(name).name}")))
+                          progress=lambda name: (lambda ids: track(ids, f"eval {strategy}" + (f" {Path(name).name}" if name != strategy else ""))))
     metrics = {name: r.metrics for name, r in reports.items()}
     if len(metrics) == 1:
         print_metrics(next(iter(metrics.values())), json_out)
@@ -60,6 +60,8 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
         write_json(metrics, json_out)
         if plot:
             err(f"wrote {plot_quality_latency(metrics, plot)}")
+    if len(reports) == 1 and not easy_out:
+        return
     easy = easy_queries(reports)
     total = len(next(iter(reports.values())).per_query)
     err(f"{len(easy)} of {total} queries ({100 * len(easy) / max(total, 1):.0f}%) have all gold in the top 10 "
