@@ -37,15 +37,27 @@ test-fast: setup
 	READTRAIL_TEST_TIER=fast $(PY) -m pytest -q -m "not slow"
 
 # Build the wheel, install it (not editable) in a fresh venv, and call the prompt and an agent
-# deep_search over stdio with it: what `pip install .` gives a user, prompts included.
+# deep_search over stdio with it: what `pip install .` gives a user, prompts included. The fresh venv
+# borrows the third-party packages of $(VENV) through a .pth file (the same pinned set, installed from
+# the same pyproject: reinstalling torch and the rest took ~10 minutes; its own pip and setuptools
+# too, so that no older copy shadows them); `pip check` then proves the
+# wheel's declared requirements are met. WHEEL_DEPS=install installs them in the fresh venv instead.
 WHEEL_VENV ?= .venv-wheel
+WHEEL_DEPS ?= borrow
 check-wheel: setup
 	rm -rf dist $(WHEEL_VENV)
 	$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist .
+ifeq ($(WHEEL_DEPS),borrow)
+	$(PYTHON) -m venv --without-pip $(WHEEL_VENV)
+	$(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > "$$($(WHEEL_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/_readtrail_deps.pth"
+	$(WHEEL_VENV)/bin/python -m pip install --quiet --no-deps dist/readtrail-*.whl
+	$(WHEEL_VENV)/bin/python -m pip check
+else
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(WHEEL_VENV)/bin/python -m pip install --quiet torch==2.13.0
 	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/readtrail-*.whl
+endif
 	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python $(CURDIR)/.ci/wheel_smoke.py
 
 clean:

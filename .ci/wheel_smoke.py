@@ -12,7 +12,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 
 import server
 
-assert "site-packages" in server.__file__, f"imported the source tree, not the wheel: {server.__file__}"
+assert server.__file__.startswith(sys.prefix), f"imported {server.__file__}, not the wheel installed in {sys.prefix}"
 READTRAIL = str(Path(sys.executable).with_name("readtrail"))
 
 
