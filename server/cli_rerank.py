@@ -32,12 +32,20 @@ __all__ = ["train_reranker_cmd", "feedback_group", "compare_rerankers", "run_rer
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @click.option("--holdout", type=int, default=50, show_default=True, help="Held-back labelled queries for before/after metrics.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--kind", type=click.Choice(["embedding", "cross-encoder"]), default=None,
+              help="Force the model kind: cross-encoder puts a fresh scoring head on --base (default: the packaged MiniLM).")
+@click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: bce, mnrl (default: mnrl / bce).")
+@click.option("--epochs", type=float, default=0.0, show_default=True, help="> 0: every pair this many passes (--max-steps caps; 0 = no cap).")
+@click.option("--val-fraction", type=float, default=0.0, show_default=True, help="Hold back this fraction of the queries (by a hash of the id) for validation.")
+@click.option("--eval-every", type=int, default=0, show_default=True, help="Validation nDCG@10 every N steps (with --val-fraction).")
+@click.option("--patience", type=int, default=0, show_default=True, help="Stop after N validations without a gain; the best weights are kept.")
 @click.option("--fusion", is_flag=True, help="Instead: fit a logistic-regression fusion of BM25 and the --base (or zero-shot) embedding cosine.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output root; each run writes a versioned folder inside.")
 def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None, use_feedback: bool, feedback_db: Path | None,
                        synthetic: int, generator: str, base: str | None, negatives: str, max_steps: int,
                        time_budget: float | None, batch_size: int, max_seq_length: int, learning_rate: float,
-                       holdout: int, seed: int, fusion: bool, out: Path) -> None:
+                       holdout: int, seed: int, kind: str | None, loss: str | None, epochs: float, val_fraction: float,
+                       eval_every: int, patience: int, fusion: bool, out: Path) -> None:
     """Fine-tune the reranker on labelled pairs, feedback and/or synthetic questions.
 
     Writes OUT/rr-<time>/ with a model card; point `serve --reranker` or `eval --reranker` at it."""
@@ -89,7 +97,9 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
             extra += synthetic_examples(pairs)
         cfg = TrainConfig(out=out, base=base, negatives=tuple(n for n in negatives.split(",") if n.strip()),
                           max_steps=max_steps, time_budget_s=time_budget, batch_size=batch_size,
-                          max_seq_length=max_seq_length, learning_rate=learning_rate, holdout=holdout, seed=seed)
+                          max_seq_length=max_seq_length, learning_rate=learning_rate, holdout=holdout, seed=seed,
+                          kind=kind, epochs=epochs, val_fraction=val_fraction, eval_every=eval_every, patience=patience,
+                          loss=loss or "")
         folder = train_reranker([source], cfg, {name: extra} if extra else None)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
