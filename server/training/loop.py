@@ -35,7 +35,7 @@ def curves(trainer, val_cb) -> dict:
     out: dict = {"loss_curve": loss}
     if val_cb is not None:
         out.update(validation_curve=val_cb.curve, best_step=val_cb.stopper.best_step, best_validation=val_cb.stopper.best,
-                   validation_seconds=round(val_cb.seconds, 1))
+                   validation_seconds=round(val_cb.seconds, 1), best_per_query=val_cb.best_per_query)
     return out
 
 

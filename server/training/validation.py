@@ -74,8 +74,10 @@ def _scores(model, kind: str, vs: ValidationSet, batch_size: int) -> dict[str, l
     return {qid: [float(pv[index[t]] @ qv[i]) for _, t in vs.candidates[qid]] for i, (qid, _) in enumerate(vs.queries)}
 
 
-def validate(model, kind: str, sets: list[ValidationSet], batch_size: int = 32) -> dict[str, float]:
-    """nDCG@10 per set (BM25 candidates reordered by the model) and their mean under "mean"."""
+def validate(model, kind: str, sets: list[ValidationSet], batch_size: int = 32,
+             per_query: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
+    """nDCG@10 per set (BM25 candidates reordered by the model) and their mean under "mean";
+    `per_query`, when given, is filled with {set: {query id: nDCG@10}} (for a paired bootstrap)."""
     import torch
 
     out: dict[str, float] = {}
@@ -90,7 +92,10 @@ def validate(model, kind: str, sets: list[ValidationSet], batch_size: int = 32) 
             for qid, _ in vs.queries:
                 ids = [pid for pid, _ in vs.candidates[qid]]
                 order = sorted(range(len(ids)), key=lambda i: -scores[qid][i])
-                total += ndcg_at([ids[i] for i in order], vs.qrels[qid], 10)
+                v = ndcg_at([ids[i] for i in order], vs.qrels[qid], 10)
+                total += v
+                if per_query is not None:
+                    per_query.setdefault(vs.name, {})[qid] = round(v, 4)
             out[vs.name] = round(total / len(vs.queries), 4)
     if was_training:
         model.train()
@@ -129,17 +134,20 @@ def validation_callback(model, kind: str, sets: list[ValidationSet], every: int,
             self.stopper = EarlyStopper(patience, min_delta)
             self.curve: list[dict] = []
             self.best_state = None
+            self.best_per_query: dict[str, dict[str, float]] = {}
             self.t0 = time.monotonic()
             self.seconds = 0.0  # spent validating
 
         def _run(self, step: int, control=None) -> None:
             t = time.monotonic()
-            m = validate(model, kind, sets, batch_size)
+            pq: dict[str, dict[str, float]] = {}
+            m = validate(model, kind, sets, batch_size, pq)
             self.seconds += time.monotonic() - t
             improved, stop = self.stopper.update(step, m["mean"])
             self.curve.append({"step": step, "elapsed_s": round(time.monotonic() - self.t0, 1), **m})
             log(f"validation at step {step}: {m} ({time.monotonic() - t:.0f}s)" + (" best" if improved else ""))
             if improved:
+                self.best_per_query = pq
                 self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if stop and control is not None:
                 log(f"early stopping at step {step}: no gain over {self.stopper.best} (step {self.stopper.best_step}) "

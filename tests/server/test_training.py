@@ -199,6 +199,7 @@ def test_validation_curve_and_best_weights_in_the_card(tiny_train: Source, tmp_p
     assert [c["step"] for c in curve][1:3] == [2, 4]
     assert card["validation"]["sets"]["tiny-val"] == 1 and hyper["best_step"] in [c["step"] for c in curve]
     assert card["steps"] <= 6 and hyper["epochs"] == 2
+    assert hyper["best_per_query"]["tiny-val"].keys() == {"v"}  # per-query scores at the best step, for the bootstrap
 
 
 def test_cross_encoder_from_the_packaged_minilm_trains_and_serves(tiny_train: Source, tmp_path: Path) -> None:
