@@ -24,7 +24,7 @@ __all__ = ["train_reranker_cmd", "feedback_group", "compare_rerankers", "run_rer
 @click.option("--synthetic", type=int, default=0, show_default=True, help="Write N questions for sampled passages with the local LLM.")
 @click.option("--generator", default="qwen2.5-0.5b", show_default=True, help="GGUF path, or qwen2.5-0.5b / smollm2.")
 @click.option("--base", default=None, help="Model folder to fine-tune (default: packaged MiniLM). A cross-encoder folder trains a cross-encoder.")
-@click.option("--negatives", default="hard", show_default=True, help="Comma list of random, hard, graph; '' for in-batch only.")
+@click.option("--negatives", default="hard", show_default=True, help="Comma list of random, hard (embedding-mined), graph, bm25 (BM25 top 10, unjudged); '' for in-batch only.")
 @click.option("--max-steps", type=int, default=120, show_default=True)
 @click.option("--time-budget", type=float, default=None, help="Stop training after this many seconds.")
 @click.option("--batch-size", type=int, default=32, show_default=True)

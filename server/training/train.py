@@ -18,13 +18,13 @@ from server.rerank.embedding import EmbeddingReranker, minilm_path
 from server.rerank.strategy import rerank_ids
 from server.settings import readtrail_home
 from server.training.config import TrainConfig, log
-from server.training.negatives import graph_negatives, mine_negatives, random_negative
+from server.training.negatives import bm25_negatives, graph_negatives, mine_negatives, random_negative
 from server.training.pairs import Example, Source, labelled_examples, positives_by_query, sample_by_weight, split_queries
 from server.training.validation import hash_split, make_validation_set
 
 __all__ = ["TrainConfig", "train_reranker", "NEGATIVE_KINDS", "training_steps"]
 
-NEGATIVE_KINDS = ("random", "hard", "graph")
+NEGATIVE_KINDS = ("random", "hard", "graph", "bm25")
 
 
 _log = log
@@ -49,7 +49,7 @@ def _heldout(reranker, source: Source, qids: list[str], candidates: int) -> dict
 def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg: TrainConfig, model,
                       rng: random.Random) -> tuple[list[list[str]], dict[str, int]]:
     """One list of negative passage ids per example, in column order; counts by kind."""
-    counts = {"explicit": 0, "random": 0, "hard": 0, "graph": 0, "fallback_random": 0}
+    counts = {"explicit": 0, "random": 0, "hard": 0, "graph": 0, "bm25": 0, "fallback_random": 0}
     cols: list[list[str]] = [[] for _ in examples]
     positives = {name: positives_by_query(s) for name, s in by_source.items()}
     src_of = [e.extra_src for e in examples]  # type: ignore[attr-defined]
@@ -83,6 +83,8 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
                 n = random_negative(s.corpus, exclude | set(chosen), rng)
             elif kind == "hard":
                 n = next((x for x in mined.get(i, []) if x not in chosen), None)
+            elif kind == "bm25":
+                n = next(iter(bm25_negatives(s.corpus, e.query, e.positive, exclude | set(chosen), rng, 1)), None)
             else:
                 n = next(iter(graph_negatives(s.corpus, e.positive, exclude | set(chosen), rng, 1)), None)
             if n is None:

@@ -11,7 +11,7 @@ from graph.model import Passage, Reference
 from graph.store import write_index
 from server.corpus import Corpus
 from server.rerank import CARD, load_reranker
-from server.training.negatives import graph_negatives, mine_negatives, near_duplicate
+from server.training.negatives import bm25_negatives, graph_negatives, mine_negatives, near_duplicate
 from server.training.pairs import Example, Source, feedback_examples, labelled_examples
 from server.training.train import TrainConfig, train_reranker
 
@@ -98,6 +98,9 @@ def test_hard_negative_mining_never_returns_a_positive(tiny_train: Source) -> No
     assert not set(graph_negatives(corpus, "r:fees", {"r:fees", "r:capital"}, random.Random(0)))  # its only neighbour is relevant
     assert graph_negatives(corpus, "r:fees", {"r:fees"}, random.Random(0)) == ["r:capital"]
     assert near_duplicate("the same words here", "The same words here") and not near_duplicate("a b c", "x y z")
+    got = bm25_negatives(corpus, "annual supervision fee capital", "r:fees", {"r:fees"}, random.Random(0), 3)
+    assert got and "r:fees" not in got and all(p in {x.id for x, _ in corpus.bm25("annual supervision fee capital", 10)} for p in got)
+    assert "r:capital" not in bm25_negatives(corpus, "fee capital", "r:fees", {"r:fees", "r:capital"}, random.Random(0), 5)
 
 
 def test_graded_labels_and_feedback_pairs(tiny_train: Source) -> None:
