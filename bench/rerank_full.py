@@ -147,7 +147,7 @@ def evaluate_sets(corpus: Corpus, rr, sets: dict[str, Source], candidates: int, 
         t0 = time.monotonic()
         qvecs = {}
         if embedding:  # all query vectors in one call: per-query calls cost ~1 s each on a loaded CPU
-            qv = rr.encode([s.queries[q] for q in ids])
+            qv = rr.encode_queries([s.queries[q] for q in ids])
             qvecs = dict(zip(ids, qv))
         for i, q in enumerate(ids):
             ps, bm = _candidates(corpus, s.queries[q], candidates)
@@ -303,7 +303,7 @@ def main() -> None:
     ap.add_argument("--latency", type=int, default=50, help="queries timed warm (0: none)")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--base", default=None)
-    ap.add_argument("--kind", default=None, choices=[None, "embedding", "cross-encoder"])
+    ap.add_argument("--kind", default=None, choices=[None, "embedding", "cross-encoder", "adapter"])
     ap.add_argument("--negatives", default="hard")
     ap.add_argument("--loss", default="", help="default: mnrl (embedding), bce (cross-encoder)")
     ap.add_argument("--per-query", type=int, default=4)

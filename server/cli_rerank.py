@@ -32,8 +32,8 @@ __all__ = ["train_reranker_cmd", "feedback_group", "compare_rerankers", "run_rer
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @click.option("--holdout", type=int, default=50, show_default=True, help="Held-back labelled queries for before/after metrics.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--kind", type=click.Choice(["embedding", "cross-encoder"]), default=None,
-              help="Force the model kind: cross-encoder puts a fresh scoring head on --base (default: the packaged MiniLM).")
+@click.option("--kind", type=click.Choice(["embedding", "cross-encoder", "adapter"]), default=None,
+              help="cross-encoder: a fresh scoring head on --base (default: the packaged MiniLM); adapter: a query-side linear map over the frozen --base (seconds on a CPU).")
 @click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: bce, mnrl (default: mnrl / bce).")
 @click.option("--epochs", type=float, default=0.0, show_default=True, help="> 0: every pair this many passes (--max-steps caps; 0 = no cap).")
 @click.option("--val-fraction", type=float, default=0.0, show_default=True, help="Hold back this fraction of the queries (by a hash of the id) for validation.")

@@ -112,7 +112,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
     rng = random.Random(cfg.seed)
     base = cfg.base or minilm_path()
     kind = cfg.kind or (detect_kind(Path(base)) if cfg.base else "embedding")
-    if kind not in ("embedding", "cross-encoder"):
+    if kind not in ("embedding", "cross-encoder", "adapter"):
         raise ValueError("--base must be an embedding or cross-encoder folder, not a fusion model")
     by_source = {s.name: s for s in sources}
     examples: list[Example] = []
@@ -161,6 +161,12 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
         model, hyper, neg_counts, train_s, steps = train_cross_encoder(base, examples, by_source, cfg, rng,
                                                                        _attach_negatives, val_sets, steps_planned)
         before_r = lambda: __import__("server.rerank.cross_encoder", fromlist=["x"]).CrossEncoderReranker(base)  # noqa: E731
+    elif kind == "adapter":
+        from server.training.train_adapter import train_adapter
+
+        model, hyper, neg_counts, train_s, steps = train_adapter(base, examples, by_source, cfg, rng, _attach_negatives,
+                                                                 val_sets, steps_planned)
+        before_r = lambda: EmbeddingReranker(base, max_seq_length=cfg.max_seq_length)  # noqa: E731
     else:
         from server.training.train_embed import train_embedding
 
@@ -172,12 +178,16 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
     folder.mkdir(parents=True, exist_ok=False)
     model.save_pretrained(str(folder)) if hasattr(model, "save_pretrained") else model.save(str(folder))
 
+    if kind == "adapter":  # no model files of its own: the card says how to load it (rewritten in full below)
+        (folder / CARD).write_text(json.dumps({"kind": "embedding", "serving": {"max_seq_length": cfg.max_seq_length},
+                                               "query_adapter": {"file": "query_adapter.npy", "base": hyper["adapter_base"]}}),
+                                   encoding="utf-8")
     metrics: dict[str, dict] = {}
     if any(held.values()):
         before = before_r() if cfg.base or kind == "embedding" else None  # a fresh head ranks at random: skip it
         from server.rerank import load_reranker
 
-        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)
+        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)  # adapter: shared cache
         for name, qids in held.items():
             if qids:
                 _log(f"held-back evaluation on {len(qids)} {name} queries (BM25 top {cfg.eval_candidates} reranked)")
@@ -185,15 +195,17 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
                                  **({"before": _heldout(before, by_source[name], qids, cfg.eval_candidates)}
                                     if before is not None else {}),
                                  "after": _heldout(after, by_source[name], qids, cfg.eval_candidates)}
+    served_kind = "embedding" if kind == "adapter" else kind
     card = {
-        "kind": kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "kind": served_kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base": cfg.base or f"{ZERO_SHOT} ({base})", "data": data_counts, "negatives": neg_counts,
         "hyperparameters": {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "extra")}, **hyper},
         "steps": steps, "training_seconds": round(train_s, 1), "total_seconds": round(time.monotonic() - t_start, 1),
         "heldout": {n: len(q) for n, q in held.items()}, "metrics": metrics,
         "validation": {"sets": {v.name: len(v.queries) for v in val_sets}, "fraction": cfg.val_fraction,
                        "candidates": cfg.eval_candidates},
-        "serving": {"max_seq_length": cfg.max_seq_length} if kind == "embedding" else {"max_length": cfg.max_seq_length},
+        "serving": {"max_seq_length": cfg.max_seq_length} if served_kind == "embedding" else {"max_length": cfg.max_seq_length},
+        **({"query_adapter": {"file": "query_adapter.npy", "base": hyper["adapter_base"]}} if kind == "adapter" else {}),
         **({"extra": cfg.extra} if cfg.extra else {}),
     }
     (folder / CARD).write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")

@@ -40,6 +40,7 @@ class ValidationSet:
     queries: list[tuple[str, str]]  # (qid, text)
     qrels: dict[str, dict[str, float]]
     candidates: dict[str, list[tuple[str, str]]]  # qid -> [(passage id, passage text)], BM25 order
+    corpus: object = None
 
 
 def make_validation_set(name: str, corpus, queries: dict[str, str], qrels: dict[str, dict[str, float]],
@@ -50,7 +51,7 @@ def make_validation_set(name: str, corpus, queries: dict[str, str], qrels: dict[
     if max_queries > 0:
         chosen = chosen[:max_queries]
     cands = {q: [(p.id, passage_text(p)) for p, _ in corpus.bm25(queries[q], candidates)] for q in chosen}
-    return ValidationSet(name, [(q, queries[q]) for q in chosen], {q: qrels[q] for q in chosen}, cands)
+    return ValidationSet(name, [(q, queries[q]) for q in chosen], {q: qrels[q] for q in chosen}, cands, corpus)
 
 
 def _scores(model, kind: str, vs: ValidationSet, batch_size: int) -> dict[str, list[float]]:

@@ -213,3 +213,19 @@ def test_cross_encoder_from_the_packaged_minilm_trains_and_serves(tiny_train: So
     assert card["kind"] == "cross-encoder" and card["steps"] == 3 and card["hyperparameters"]["loss_curve"] is not None
     rr = load_reranker(folder)
     assert rr.name.startswith("cross:") and len(rr.score("fee?", tiny_train.corpus.passages[:3])) == 3
+
+
+def test_query_adapter_learns_code_names_and_serves_from_the_base_cache(tiny_train: Source, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """kind="adapter": a linear map on the frozen MiniLM's query vectors; passages keep the base vectors."""
+    monkeypatch.setenv("READTRAIL_HOME", str(tmp_path / "home"))
+    before = _margin(load_reranker("minilm-zero-shot", cache_dir=None), tiny_train)
+    cfg = TrainConfig(out=tmp_path / "ad", kind="adapter", negatives=("random",), epochs=60, max_steps=0, batch_size=6,
+                      max_seq_length=32, learning_rate=5e-3, holdout=0, progress=False, extra={"adapter_l2": 0.0})
+    folder = train_reranker([tiny_train], cfg)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["kind"] == "embedding" and card["query_adapter"]["base"] == "minilm-zero-shot"
+    assert (folder / "query_adapter.npy").is_file() and not (folder / "modules.json").exists()
+    rr = load_reranker(folder, cache_dir=None)
+    assert rr.query_adapter is not None and rr.query_adapter.shape == (384, 384)
+    assert _margin(rr, tiny_train) > before + 0.05
