@@ -52,6 +52,23 @@ def _ndcg_sets(weight: np.ndarray, sets, qvec: dict[str, np.ndarray], pvec: dict
     return out
 
 
+def query_vectors(embedder, texts: list[str], progress: bool = False) -> dict[str, np.ndarray]:
+    """Base-model query vectors, kept in the embedder's vector cache under a query key (runs over the same
+    training questions, e.g. an ablation, encode them once)."""
+    from server.rerank.cache import text_key
+
+    keys = [text_key("\x00query", t) for t in texts]
+    found = embedder.cache.get_many(keys)
+    todo = [i for i, v in enumerate(found) if v is None]
+    log(f"adapter: {len(texts)} query vectors, {len(todo)} to encode")
+    if todo:
+        vecs = embedder.encode([texts[i] for i in todo], show_progress=progress)
+        embedder.cache.put_many([keys[i] for i in todo], vecs)
+        for i, v in zip(todo, vecs):
+            found[i] = v
+    return dict(zip(texts, found))
+
+
 def train_adapter(base: str, examples: list[Example], by_source: dict, cfg: TrainConfig, rng: random.Random,
                   attach_negatives, val_sets=None, steps: int | None = None) -> tuple[object, dict, dict, float, int]:
     import torch
@@ -78,8 +95,7 @@ def train_adapter(base: str, examples: list[Example], by_source: dict, cfg: Trai
     pv = embedder.vectors([need[i] for i in ids], show_progress=cfg.progress)
     pvec = dict(zip(ids, pv))
     texts = sorted({e.query for e in examples} | {t for vs in val_sets or [] for _, t in vs.queries})
-    log(f"adapter: encoding {len(texts)} queries")
-    qvec = dict(zip(texts, embedder.encode(texts, show_progress=cfg.progress)))
+    qvec = query_vectors(embedder, texts, cfg.progress)
     encode_s = time.monotonic() - t0
 
     dim = pv.shape[1]
