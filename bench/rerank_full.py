@@ -267,6 +267,8 @@ def run_train(a) -> None:
 
     corpus, train, sets = dataset(a.dataset)
     extra_val = [sets[n] for n in (a.train_val.split(",") if a.train_val else []) if n in sets and n != "obliqa-val"]
+    if not extra_val and not any(s.validate for s in train):  # no split of the training labels: watch the dev set
+        extra_val = list(sets.values())
     cfg = TrainConfig(
         out=RUNS / "models" / f"{a.dataset}-{a.name}", base=a.base, kind=a.kind,
         negatives=tuple(n for n in a.negatives.split(",") if n), per_query=a.per_query, max_steps=a.max_steps,
