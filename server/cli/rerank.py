@@ -19,7 +19,8 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 @click.option("--synthetic", type=int, default=0, show_default=True, help="Write N questions for sampled passages with the local LLM.")
 @click.option("--generator", default="qwen2.5-0.5b", show_default=True, help="A GGUF path or packaged name (see `readtrail models`).")
 @click.option("--base", default=None, help="Model folder to fine-tune (default: packaged MiniLM). A cross-encoder folder trains a cross-encoder.")
-@click.option("--negatives", default="hard", show_default=True, help="Comma list of random, hard, graph; '' for in-batch only.")
+@click.option("--negatives", default="hard", show_default=True,
+              help="Comma list of random, hard (embedding-mined), graph, bm25 (BM25 top 10, unjudged); '' for in-batch only.")
 @click.option("--max-steps", type=int, default=120, show_default=True)
 @click.option("--time-budget", type=float, default=None, help="Stop training after this many seconds.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
@@ -27,6 +28,15 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @click.option("--holdout", type=int, default=50, show_default=True, help="Held-back labelled queries for before/after metrics.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--kind", type=click.Choice(["embedding", "cross-encoder", "adapter"]), default=None,
+              help="cross-encoder: a fresh scoring head on --base (default: the packaged MiniLM); adapter: a query-side "
+                   "linear map over the frozen --base (seconds on a CPU).")
+@click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: bce, mnrl (default: mnrl / bce).")
+@click.option("--epochs", type=float, default=0.0, show_default=True, help="> 0: every pair this many passes (--max-steps caps; 0 = no cap).")
+@click.option("--val-fraction", type=float, default=0.0, show_default=True,
+              help="Hold back this fraction of the queries (by a hash of the id) for validation.")
+@click.option("--eval-every", type=int, default=0, show_default=True, help="Validation nDCG@10 every N steps (with --val-fraction).")
+@click.option("--patience", type=int, default=0, show_default=True, help="Stop after N validations without a gain; the best weights are kept.")
 @click.option("--fusion", is_flag=True, help="Instead: fit a logistic-regression fusion of BM25 and the --base (or zero-shot) embedding cosine.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output root; each run writes a versioned folder inside.")
 @click.option("--into-index", is_flag=True,
@@ -34,7 +44,8 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None, use_feedback: bool, feedback_db: Path | None,
                        synthetic: int, generator: str, base: str | None, negatives: str, max_steps: int,
                        time_budget: float | None, batch_size: int, max_seq_length: int, learning_rate: float,
-                       holdout: int, seed: int, fusion: bool, out: Path | None, into_index: bool) -> None:
+                       holdout: int, seed: int, kind: str | None, loss: str | None, epochs: float, val_fraction: float,
+                       eval_every: int, patience: int, fusion: bool, out: Path | None, into_index: bool) -> None:
     """Fine-tune the reranker on labelled pairs, feedback and/or synthetic questions.
 
     Writes OUT/rr-<time>/ with a model card (OUT is the index's model folder with --into-index)."""
@@ -90,7 +101,8 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
         cfg = TrainConfig(out=out, base=base, negatives=tuple(n for n in negatives.split(",") if n.strip()),
                           max_steps=max_steps, time_budget_s=time_budget, batch_size=batch_size,
                           max_seq_length=max_seq_length, learning_rate=learning_rate, holdout=holdout, seed=seed,
-                          cache_dir=settings.home)
+                          kind=kind, epochs=epochs, val_fraction=val_fraction, eval_every=eval_every, patience=patience,
+                          loss=loss or "", cache_dir=settings.home)
         folder = train_reranker([source], cfg, {name: extra} if extra else None)
     click.echo(str(folder))
     if into_index:

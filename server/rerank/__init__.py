@@ -95,4 +95,11 @@ def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None =
             raise UsageError("a fusion reranker needs the corpus (its BM25 scores)")
         return FusionReranker.load(folder, embedder, corpus)  # type: ignore[arg-type]
     seq = max_seq_length or params.get("max_seq_length", DEFAULT_MAX_SEQ)
+    adapter = card.get("query_adapter")
+    if adapter:  # a query-side linear map over a base embedding model (the packaged MiniLM by default)
+        import numpy as np
+
+        base = adapter.get("base") or ZERO_SHOT
+        return EmbeddingReranker(minilm_path() if base == ZERO_SHOT else base, name=f"embed:{folder.name}",
+                                 max_seq_length=seq, cache_dir=cache, query_adapter=np.load(folder / adapter["file"]))
     return EmbeddingReranker(folder, name=f"embed:{folder.name}", max_seq_length=seq, cache_dir=cache)

@@ -37,7 +37,7 @@ class EmbeddingReranker:
     """Any sentence-transformers embedding folder (MiniLM zero-shot or a fine-tuned one)."""
 
     def __init__(self, model_path: str | Path, name: str | None = None, max_seq_length: int = DEFAULT_MAX_SEQ,
-                 batch_size: int = 32, cache_dir: Path | None = None) -> None:
+                 batch_size: int = 32, cache_dir: Path | None = None, query_adapter: np.ndarray | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
@@ -49,6 +49,9 @@ class EmbeddingReranker:
         key = model_key(self.model_path, max_seq_length)
         self.cache = VectorCache(cache_dir / key if cache_dir else None)
         self._model_lock = threading.Lock()  # torch modules are not safe to call concurrently
+        # A trained linear map applied to query vectors only (train-reranker --kind adapter): passages keep the
+        # base model's vectors, so its cache serves unchanged and nothing is re-encoded.
+        self.query_adapter = None if query_adapter is None else np.asarray(query_adapter, dtype=np.float32)
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         with self._model_lock:
@@ -75,8 +78,16 @@ class EmbeddingReranker:
             if progress:
                 progress(min(start + chunk, len(passages)), len(passages))
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors as scoring uses them: encoded, mapped by the query adapter if any, unit length."""
+        q = self.encode(texts)
+        if self.query_adapter is None:
+            return q
+        q = q @ self.query_adapter.T
+        return q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+
     def score(self, query: str, passages: Sequence[Passage]) -> list[float]:
         if not passages:
             return []
-        q = self.encode([query])[0]
+        q = self.encode_queries([query])[0]
         return (self.vectors(passages) @ q).astype(float).tolist()

@@ -12,7 +12,7 @@ import numpy as np
 from graph.model import Passage
 from server.rerank.embedding import EmbeddingReranker
 
-__all__ = ["FusionReranker", "features", "fit_weights", "fit_fusion", "FEATURES", "EQUAL_WEIGHTS"]
+__all__ = ["FusionReranker", "features", "fit_weights", "fit_fusion", "write_fusion", "FEATURES", "EQUAL_WEIGHTS"]
 
 FEATURES = ("bm25_norm", "cosine")
 # Label-free default: BM25 normalised by the best candidate's score, plus the cosine. Measured better than
@@ -58,9 +58,6 @@ def fit_fusion(corpus, queries: dict[str, str], qrels: dict[str, dict[str, float
     """Fit the weights on labelled queries (BM25 top `candidates` each) and write a fusion folder:
     fusion.json plus the model card; the embedding model is referenced, not copied."""
     import random
-    from datetime import datetime, timezone
-
-    from server.rerank import CARD, ZERO_SHOT
 
     qids = sorted(q for q in queries if any(s > 0 for s in qrels.get(q, {}).values()))
     random.Random(seed).shuffle(qids)
@@ -74,13 +71,24 @@ def fit_fusion(corpus, queries: dict[str, str], qrels: dict[str, dict[str, float
     if not xs or len(set(ys)) < 2:
         raise ValueError("fusion needs labelled queries whose BM25 candidates include relevant and irrelevant passages")
     weights = fit_weights(np.concatenate(xs), np.array(ys))
+    data = {"queries": min(len(qids), max_queries), "pairs": len(ys), "positives": int(sum(ys))}
+    return write_fusion(out, weights, embedder, data, candidates)
+
+
+def write_fusion(out: Path, weights: dict[str, float], embedder, data: dict, candidates: int) -> Path:
+    """A fusion folder (fusion.json + model card) over `embedder` (any reranker with a model_path, or
+    the zero-shot MiniLM); the scoring model is referenced, not copied."""
+    from datetime import datetime, timezone
+
+    from server.rerank import CARD, ZERO_SHOT
+
     version = datetime.now(timezone.utc).strftime("fusion-%Y%m%d-%H%M%S")
     folder = Path(out) / version
     folder.mkdir(parents=True, exist_ok=False)
     (folder / "fusion.json").write_text(json.dumps({"features": list(FEATURES), "weights": weights}, indent=2), encoding="utf-8")
     base = ZERO_SHOT if embedder.name == ZERO_SHOT else str(Path(embedder.model_path).resolve())
     card = {"kind": "fusion", "version": version, "embedding": base, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "data": {"queries": min(len(qids), max_queries), "pairs": len(ys), "positives": int(sum(ys))},
+            "data": data,
             "hyperparameters": {"candidates": candidates, "model": "logistic regression (balanced)", "features": list(FEATURES)}}
     (folder / CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
     (folder / "README.md").write_text(f"# readtrail fusion reranker {version}\n\nLogistic regression over {', '.join(FEATURES)}; "

@@ -10,7 +10,7 @@ from server.corpus import Corpus
 from server.rerank.embedding import passage_text
 from server.training.pairs import Example
 
-__all__ = ["random_negative", "graph_negatives", "mine_negatives", "near_duplicate"]
+__all__ = ["random_negative", "graph_negatives", "bm25_negatives", "mine_negatives", "near_duplicate"]
 
 GRAPH_KINDS = {"next", "prev", "reference", "parent", "child", "mention"}
 
@@ -46,6 +46,17 @@ def graph_negatives(corpus: Corpus, pid: str, exclude: set[str], rng: random.Ran
     positive_text = corpus.passage(pid).text
     cands = [n for n in found if n in corpus.by_id and n not in exclude
              and not near_duplicate(corpus.passage(n).text, positive_text)]
+    rng.shuffle(cands)
+    return cands[:limit]
+
+
+def bm25_negatives(corpus: Corpus, query: str, pid: str, exclude: set[str], rng: random.Random, limit: int = 1,
+                   depth: int = 10) -> list[str]:
+    """Passages BM25 ranks in the query's top `depth` that are not judged relevant (nor near-duplicates of the
+    positive): the candidates a reranker of BM25's list must learn to push down. No model, no encoding."""
+    positive_text = corpus.passage(pid).text
+    cands = [p.id for p, _ in corpus.bm25(query, depth) if p.id not in exclude and p.id != pid
+             and not near_duplicate(p.text, positive_text)]
     rng.shuffle(cands)
     return cands[:limit]
 

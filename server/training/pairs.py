@@ -28,6 +28,7 @@ class Source:
     corpus: Corpus
     queries: dict[str, str] = field(default_factory=dict)
     qrels: dict[str, dict[str, float]] = field(default_factory=dict)
+    validate: bool = True  # with TrainConfig.val_fraction > 0, hold back a hashed fraction of this source's queries
 
 
 def positives_by_query(source: Source) -> dict[str, set[str]]:

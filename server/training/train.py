@@ -3,12 +3,11 @@ folder with a model card (base, data, hyperparameters, held-back metrics before 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
-import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,37 +15,27 @@ from server.eval import evaluate
 from server.eval.strategies import rerank_ids
 from server.rerank import CARD, ZERO_SHOT, detect_kind
 from server.rerank.cache import model_key
-from server.rerank.embedding import EmbeddingReranker, minilm_path, passage_text
-from server.training.negatives import graph_negatives, mine_negatives, random_negative
+from server.rerank.embedding import EmbeddingReranker, minilm_path
+from server.training.config import TrainConfig, log
+from server.training.negatives import bm25_negatives, graph_negatives, mine_negatives, random_negative
 from server.training.pairs import Example, Source, labelled_examples, positives_by_query, sample_by_weight, split_queries
+from server.training.validation import hash_split, make_validation_set
 
-__all__ = ["TrainConfig", "train_reranker", "NEGATIVE_KINDS"]
+__all__ = ["TrainConfig", "train_reranker", "NEGATIVE_KINDS", "training_steps"]
 
-NEGATIVE_KINDS = ("random", "hard", "graph")
-
-
-@dataclass
-class TrainConfig:
-    out: Path
-    base: str | None = None  # None: the packaged MiniLM (embedding); a cross-encoder folder trains a cross-encoder
-    negatives: tuple[str, ...] = ("hard",)
-    per_query: int = 4  # labelled positives drawn per query
-    max_steps: int = 120
-    time_budget_s: float | None = None  # stop training after this many seconds
-    batch_size: int = 32
-    max_seq_length: int = 128
-    learning_rate: float = 5e-5
-    warmup_ratio: float = 0.1
-    loss: str = "mnrl"  # "mnrl" or "cached-mnrl" (larger batches in bounded memory)
-    holdout: int = 50  # held-back queries per labelled source for before/after metrics (0: none)
-    eval_candidates: int = 30
-    seed: int = 0
-    extra: dict = field(default_factory=dict)
-    cache_dir: Path | None = None  # readtrail home (Settings.home): mining and passage-vector caches; None: none
+NEGATIVE_KINDS = ("random", "hard", "graph", "bm25")
 
 
-def _log(msg: str) -> None:
-    print(f"train-reranker: {msg}", file=sys.stderr, flush=True)
+_log = log
+
+
+def training_steps(rows: int, cfg: TrainConfig, sources: int = 1) -> int:
+    """Optimiser steps: with epochs, what they need over `rows` pairs (one batch per source per partial
+    batch), capped by max_steps when it is > 0; without, max_steps."""
+    if cfg.epochs <= 0:
+        return cfg.max_steps
+    need = max(1, math.ceil(cfg.epochs * (rows / cfg.batch_size + sources - 1)))
+    return min(need, cfg.max_steps) if cfg.max_steps > 0 else need
 
 
 def _heldout(reranker, source: Source, qids: list[str], candidates: int) -> dict[str, float]:
@@ -59,7 +48,7 @@ def _heldout(reranker, source: Source, qids: list[str], candidates: int) -> dict
 def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg: TrainConfig, model,
                       rng: random.Random) -> tuple[list[list[str]], dict[str, int]]:
     """One list of negative passage ids per example, in column order; counts by kind."""
-    counts = {"explicit": 0, "random": 0, "hard": 0, "graph": 0, "fallback_random": 0}
+    counts = {"explicit": 0, "random": 0, "hard": 0, "graph": 0, "bm25": 0, "fallback_random": 0}
     cols: list[list[str]] = [[] for _ in examples]
     positives = {name: positives_by_query(s) for name, s in by_source.items()}
     src_of = [e.extra_src for e in examples]  # type: ignore[attr-defined]
@@ -68,10 +57,11 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
         groups.setdefault(s, []).append(i)
     mined: dict[int, list[str]] = {}
     if "hard" in cfg.negatives:
-        cache = str(cfg.cache_dir / "mining-cache" / model_key(cfg.base or minilm_path(), cfg.max_seq_length)) if cfg.cache_dir else None
+        emb_path = cfg.base if cfg.base and (cfg.kind or detect_kind(Path(cfg.base))) == "embedding" else minilm_path()
+        cache = str(cfg.cache_dir / "mining-cache" / model_key(emb_path, cfg.max_seq_length)) if cfg.cache_dir else None
         embedder = None
         if kind_of(model) == "embedding":  # reuse (and fill) the passage-vector cache that serving reads
-            embedder = EmbeddingReranker(cfg.base or minilm_path(), max_seq_length=cfg.max_seq_length,
+            embedder = EmbeddingReranker(emb_path, max_seq_length=cfg.max_seq_length,
                                          cache_dir=cfg.cache_dir / "vectors" if cfg.cache_dir else None)
         for name, idx in groups.items():
             _log(f"mining hard negatives for {len(idx)} pairs of {name}")
@@ -91,6 +81,8 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
                 n = random_negative(s.corpus, exclude | set(chosen), rng)
             elif kind == "hard":
                 n = next((x for x in mined.get(i, []) if x not in chosen), None)
+            elif kind == "bm25":
+                n = next(iter(bm25_negatives(s.corpus, e.query, e.positive, exclude | set(chosen), rng, 1)), None)
             else:
                 n = next(iter(graph_negatives(s.corpus, e.positive, exclude | set(chosen), rng, 1)), None)
             if n is None:
@@ -104,10 +96,12 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
     return cols, counts
 
 
-def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict[str, list[Example]] | None = None
-                   ) -> Path:
+def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict[str, list[Example]] | None = None,
+                   validation: list[Source] | None = None) -> Path:
     """Train and write `cfg.out/<version>/`; returns that folder. `extra_examples` maps a source name
-    to feedback or synthetic examples over that source's corpus."""
+    to feedback or synthetic examples over that source's corpus. With `cfg.val_fraction` > 0 a hashed
+    fraction of each labelled source is held back for validation; `validation` adds whole sources
+    (never trained on) to the validation sets."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     unknown = set(cfg.negatives) - set(NEGATIVE_KINDS)
@@ -115,19 +109,32 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
         raise ValueError(f"unknown negative kind(s) {sorted(unknown)}: choose from {', '.join(NEGATIVE_KINDS)}")
     rng = random.Random(cfg.seed)
     base = cfg.base or minilm_path()
-    kind = detect_kind(Path(base)) if cfg.base else "embedding"
-    if kind == "fusion":
+    kind = cfg.kind or (detect_kind(Path(base)) if cfg.base else "embedding")
+    if kind not in ("embedding", "cross-encoder", "adapter"):
         raise ValueError("--base must be an embedding or cross-encoder folder, not a fusion model")
     by_source = {s.name: s for s in sources}
     examples: list[Example] = []
     held: dict[str, list[str]] = {}
+    val_sets = []
     data_counts: dict[str, int] = {}
     for s in sources:
         if s.qrels:
-            train_q, held[s.name] = split_queries(s, cfg.holdout, cfg.seed)
+            if cfg.val_fraction > 0 and s.validate:
+                train_q, val_q = hash_split([q for q in s.queries if q in s.qrels], cfg.val_fraction)
+                held[s.name] = val_q[:cfg.holdout]
+                if val_q and cfg.eval_every >= 0:
+                    val_sets.append(make_validation_set(s.name, s.corpus, s.queries, s.qrels, val_q,
+                                                        cfg.eval_candidates, cfg.val_max_queries))
+            elif cfg.val_fraction > 0:
+                train_q = [q for q in s.queries if q in s.qrels]
+            else:
+                train_q, held[s.name] = split_queries(s, cfg.holdout, cfg.seed)
             ex = labelled_examples(s, train_q, cfg.per_query, rng)
             data_counts[f"labels:{s.name}"] = len(ex)
             examples += ex
+    for v in validation or []:
+        val_sets.append(make_validation_set(v.name, v.corpus, v.queries, v.qrels, list(v.queries),
+                                            cfg.eval_candidates, cfg.val_max_queries))
     for name, ex in (extra_examples or {}).items():
         for e in ex:
             e.extra_src = name  # type: ignore[attr-defined]
@@ -139,46 +146,64 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
             e.extra_src = e.source.split(":", 1)[-1]  # type: ignore[attr-defined]
     if not examples:
         raise ValueError("no training pairs: give --queries/--qrels, --feedback with relevant verdicts, or --synthetic N")
-    budget_rows = cfg.max_steps * cfg.batch_size
-    examples = sample_by_weight(examples, budget_rows, rng)
-    _log(f"{len(examples)} training pairs from {data_counts}")
+    if cfg.epochs <= 0:
+        examples = sample_by_weight(examples, cfg.max_steps * cfg.batch_size, rng)
+    steps_planned = training_steps(len(examples), cfg, len({e.extra_src for e in examples}))  # type: ignore[attr-defined]
+    _log(f"{len(examples)} training pairs from {data_counts}; {steps_planned} steps planned"
+         + (f"; validation on {', '.join(f'{v.name} ({len(v.queries)} q)' for v in val_sets)}" if val_sets else ""))
 
     t_start = time.monotonic()
     if kind == "cross-encoder":
         from server.training.train_cross import train_cross_encoder
 
         model, hyper, neg_counts, train_s, steps = train_cross_encoder(base, examples, by_source, cfg, rng,
-                                                                       _attach_negatives)
+                                                                       _attach_negatives, val_sets, steps_planned)
         before_r = lambda: __import__("server.rerank.cross_encoder", fromlist=["x"]).CrossEncoderReranker(base)  # noqa: E731
+    elif kind == "adapter":
+        from server.training.train_adapter import train_adapter
+
+        model, hyper, neg_counts, train_s, steps = train_adapter(base, examples, by_source, cfg, rng, _attach_negatives,
+                                                                 val_sets, steps_planned)
+        before_r = lambda: EmbeddingReranker(base, max_seq_length=cfg.max_seq_length)  # noqa: E731
     else:
         from server.training.train_embed import train_embedding
 
-        model, hyper, neg_counts, train_s, steps = train_embedding(base, examples, by_source, cfg, rng, _attach_negatives)
+        model, hyper, neg_counts, train_s, steps = train_embedding(base, examples, by_source, cfg, rng, _attach_negatives,
+                                                                   val_sets, steps_planned)
         before_r = lambda: EmbeddingReranker(base, max_seq_length=cfg.max_seq_length)  # noqa: E731
     version = datetime.now(timezone.utc).strftime("rr-%Y%m%d-%H%M%S")
     folder = Path(cfg.out) / version
     folder.mkdir(parents=True, exist_ok=False)
     model.save_pretrained(str(folder)) if hasattr(model, "save_pretrained") else model.save(str(folder))
 
+    if kind == "adapter":  # no model files of its own: the card says how to load it (rewritten in full below)
+        (folder / CARD).write_text(json.dumps({"kind": "embedding", "serving": {"max_seq_length": cfg.max_seq_length},
+                                               "query_adapter": {"file": "query_adapter.npy", "base": hyper["adapter_base"]}}),
+                                   encoding="utf-8")
     metrics: dict[str, dict] = {}
     if any(held.values()):
-        before = before_r()
+        before = before_r() if cfg.base or kind == "embedding" else None  # a fresh head ranks at random: skip it
         from server.rerank import load_reranker
 
-        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)
+        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)  # adapter: shared cache
         for name, qids in held.items():
             if qids:
                 _log(f"held-back evaluation on {len(qids)} {name} queries (BM25 top {cfg.eval_candidates} reranked)")
                 metrics[name] = {"bm25": _heldout(_Bm25Order(), by_source[name], qids, cfg.eval_candidates),
-                                 "before": _heldout(before, by_source[name], qids, cfg.eval_candidates),
+                                 **({"before": _heldout(before, by_source[name], qids, cfg.eval_candidates)}
+                                    if before is not None else {}),
                                  "after": _heldout(after, by_source[name], qids, cfg.eval_candidates)}
+    served_kind = "embedding" if kind == "adapter" else kind
     card = {
-        "kind": kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "kind": served_kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base": cfg.base or f"{ZERO_SHOT} ({base})", "data": data_counts, "negatives": neg_counts,
         "hyperparameters": {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "extra")}, **hyper},
         "steps": steps, "training_seconds": round(train_s, 1), "total_seconds": round(time.monotonic() - t_start, 1),
         "heldout": {n: len(q) for n, q in held.items()}, "metrics": metrics,
-        "serving": {"max_seq_length": cfg.max_seq_length} if kind == "embedding" else {"max_length": cfg.max_seq_length},
+        "validation": {"sets": {v.name: len(v.queries) for v in val_sets}, "fraction": cfg.val_fraction,
+                       "candidates": cfg.eval_candidates},
+        "serving": {"max_seq_length": cfg.max_seq_length} if served_kind == "embedding" else {"max_length": cfg.max_seq_length},
+        **({"query_adapter": {"file": "query_adapter.npy", "base": hyper["adapter_base"]}} if kind == "adapter" else {}),
         **({"extra": cfg.extra} if cfg.extra else {}),
     }
     (folder / CARD).write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
@@ -220,28 +245,4 @@ def resolve_model_folder(path: Path) -> Path:
     if not (path / CARD).is_file() and latest.is_file():
         return path / latest.read_text(encoding="utf-8").strip()
     return path
-
-
-def budget_callback(seconds: float | None):
-    from transformers import TrainerCallback
-
-    class Budget(TrainerCallback):
-        def __init__(self) -> None:
-            self.t0 = time.monotonic()
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if seconds is not None and time.monotonic() - self.t0 > seconds:
-                _log(f"time budget of {seconds:.0f}s reached at step {state.global_step}: stopping")
-                control.should_training_stop = True
-            return control
-
-    return Budget()
-
-
-def scratch_dir() -> str:
-    return tempfile.mkdtemp(prefix="readtrail-train-")
-
-
-def texts_for(by_source: dict[str, Source], src: str, pid: str) -> str:
-    return passage_text(by_source[src].corpus.passage(pid))
 

@@ -3,17 +3,16 @@ each batch drawn from one source (in-batch negatives from the same domain), no d
 from __future__ import annotations
 
 import random
-import shutil
-import time
 
+from server.training.config import TrainConfig, texts_for
+from server.training.loop import callbacks_for, run_trainer, trainer_args
 from server.training.pairs import Example
-from server.training.train import TrainConfig, budget_callback, scratch_dir, texts_for
 
 __all__ = ["train_embedding"]
 
 
 def train_embedding(base: str, examples: list[Example], by_source: dict, cfg: TrainConfig, rng: random.Random,
-                    attach_negatives) -> tuple[object, dict, dict, float, int]:
+                    attach_negatives, val_sets=None, steps: int | None = None) -> tuple[object, dict, dict, float, int]:
     from datasets import Dataset, DatasetDict
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     try:  # sentence-transformers >= 6 moved these
@@ -45,19 +44,12 @@ def train_embedding(base: str, examples: list[Example], by_source: dict, cfg: Tr
         loss = CachedMultipleNegativesRankingLoss(model, mini_batch_size=16)
     else:
         loss = MultipleNegativesRankingLoss(model)
-    out_dir = scratch_dir()
     args = SentenceTransformerTrainingArguments(
-        output_dir=out_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate, warmup_ratio=cfg.warmup_ratio, seed=cfg.seed, use_cpu=True,
-        batch_sampler=BatchSamplers.NO_DUPLICATES, multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
-        save_strategy="no", logging_steps=10, report_to="none", dataloader_num_workers=0,
-    )
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_data, loss=loss,
-                                         callbacks=[budget_callback(cfg.time_budget_s)])
-    t = time.monotonic()
-    trainer.train()
-    seconds = time.monotonic() - t
-    shutil.rmtree(out_dir, ignore_errors=True)
+        **trainer_args(cfg, steps), batch_sampler=BatchSamplers.NO_DUPLICATES,
+        multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL)
+    callbacks, val_cb = callbacks_for(model, "embedding", cfg, val_sets)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_data, loss=loss, callbacks=callbacks)
+    seconds, curve = run_trainer(trainer, val_cb)
     hyper = {"loss": type(loss).__name__, "negative_columns": width, "rows": len(examples),
-             "batch_sampler": "no_duplicates", "multi_dataset": "proportional"}
+             "batch_sampler": "no_duplicates", "multi_dataset": "proportional", **curve}
     return model, hyper, counts, seconds, int(trainer.state.global_step)

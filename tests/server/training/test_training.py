@@ -11,7 +11,7 @@ from graph.model import Passage, Reference
 from graph.store import write_index
 from server.corpus import Corpus
 from server.rerank import CARD, load_reranker
-from server.training.negatives import graph_negatives, mine_negatives, near_duplicate
+from server.training.negatives import bm25_negatives, graph_negatives, mine_negatives, near_duplicate
 from server.training.pairs import Example, Source, feedback_examples, labelled_examples
 from server.training.train import TrainConfig, train_reranker
 
@@ -100,6 +100,9 @@ def test_hard_negative_mining_never_returns_a_positive(tiny_train: Source) -> No
     assert not set(graph_negatives(corpus, "r:fees", {"r:fees", "r:capital"}, random.Random(0)))  # its only neighbour is relevant
     assert graph_negatives(corpus, "r:fees", {"r:fees"}, random.Random(0)) == ["r:capital"]
     assert near_duplicate("the same words here", "The same words here") and not near_duplicate("a b c", "x y z")
+    got = bm25_negatives(corpus, "annual supervision fee capital", "r:fees", {"r:fees"}, random.Random(0), 3)
+    assert got and "r:fees" not in got and all(p in {x.id for x, _ in corpus.bm25("annual supervision fee capital", 10)} for p in got)
+    assert "r:capital" not in bm25_negatives(corpus, "fee capital", "r:fees", {"r:fees", "r:capital"}, random.Random(0), 5)
 
 
 def test_graded_labels_and_feedback_pairs(tiny_train: Source) -> None:
@@ -145,3 +148,85 @@ def test_cli_needs_something_to_train_on(tiny_index: Path, tmp_path: Path) -> No
 
     r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--out", str(tmp_path)])
     assert r.exit_code != 0 and "nothing to train on" in r.output
+
+
+def test_hash_split_is_fixed_disjoint_and_about_the_fraction() -> None:
+    from server.training.validation import hash_split, in_validation
+
+    ids = [f"q{i}" for i in range(2000)]
+    train, val = hash_split(ids, 0.2)
+    assert not set(train) & set(val) and sorted(train + val) == sorted(ids)
+    assert 340 < len(val) < 460  # ~20%
+    assert hash_split(list(reversed(ids)) + ids[:5], 0.2) == (train, val)  # order and duplicates do not matter
+    assert set(hash_split(ids[:1000], 0.2)[1]) == set(val) & set(ids[:1000])  # a query's side never depends on the others
+    assert all(in_validation(q, 0.2) for q in val) and not in_validation("anything", 0.0)
+
+
+def test_early_stopper_counts_validations_without_gain() -> None:
+    from server.training.validation import EarlyStopper
+
+    s = EarlyStopper(patience=2, min_delta=0.01)
+    assert s.update(0, 0.50) == (True, False)
+    assert s.update(10, 0.55) == (True, False)
+    assert s.update(20, 0.555) == (False, False)  # under min_delta: not a gain
+    assert s.update(30, 0.54) == (False, True)  # second validation without a gain: stop
+    assert (s.best, s.best_step) == (0.55, 10)
+    assert EarlyStopper(patience=0).update(0, 0.1) == (True, False)
+
+
+def test_paired_bootstrap_interval() -> None:
+    from server.training.bootstrap import paired_bootstrap
+
+    a = [0.5] * 100
+    r = paired_bootstrap(a, [0.6] * 100)
+    assert r["diff"] == 0.1 and r["lo"] == r["hi"] == 0.1 and r["p_b_not_better"] == 0.0
+    noisy = [0.5 + (0.3 if i % 2 else -0.3) for i in range(100)]  # mean 0.5, no real difference
+    r = paired_bootstrap(a, noisy, resamples=500)
+    assert r["lo"] < 0 < r["hi"] and r["n"] == 100
+    m = paired_bootstrap({"x": 0.1, "y": 0.2, "z": 1.0}, {"x": 0.3, "y": 0.4})  # paired on shared ids
+    assert m["n"] == 2 and m["diff"] == 0.2
+    with pytest.raises(ValueError):
+        paired_bootstrap([1.0], [1.0, 2.0])
+
+
+def test_validation_curve_and_best_weights_in_the_card(tiny_train: Source, tmp_path: Path) -> None:
+    """Validation nDCG@10 on a hashed split during training, early stopping, the curve in the card."""
+    cfg = TrainConfig(out=tmp_path / "m", negatives=(), epochs=2, max_steps=6, batch_size=2, max_seq_length=32,
+                      learning_rate=2e-4, holdout=0, val_fraction=0.34, eval_every=2, patience=2, eval_candidates=8,
+                      progress=False)
+    val = Source("tiny-val", tiny_train.corpus, {"v": "what is the drusk principle?"}, {"v": {"r:outsourcing": 1.0}})
+    folder = train_reranker([tiny_train], cfg, validation=[val])
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    hyper = card["hyperparameters"]
+    curve = hyper["validation_curve"]
+    assert curve[0]["step"] == 0 and "tiny-val" in curve[0] and "mean" in curve[0]
+    assert [c["step"] for c in curve][1:3] == [2, 4]
+    assert card["validation"]["sets"]["tiny-val"] == 1 and hyper["best_step"] in [c["step"] for c in curve]
+    assert card["steps"] <= 6 and hyper["epochs"] == 2
+    assert hyper["best_per_query"]["tiny-val"].keys() == {"v"}  # per-query scores at the best step, for the bootstrap
+
+
+def test_cross_encoder_from_the_packaged_minilm_trains_and_serves(tiny_train: Source, tmp_path: Path) -> None:
+    cfg = TrainConfig(out=tmp_path / "ce", kind="cross-encoder", negatives=("random",), max_steps=3, batch_size=4,
+                      max_seq_length=32, learning_rate=1e-4, holdout=0, loss="bce", head_lr_scale=10.0, progress=False)
+    folder = train_reranker([tiny_train], cfg)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["kind"] == "cross-encoder" and card["steps"] == 3 and card["hyperparameters"]["loss_curve"] is not None
+    rr = load_reranker(folder)
+    assert rr.name.startswith("cross:") and len(rr.score("fee?", tiny_train.corpus.passages[:3])) == 3
+
+
+def test_query_adapter_learns_code_names_and_serves_from_the_base_cache(tiny_train: Source, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """kind="adapter": a linear map on the frozen MiniLM's query vectors; passages keep the base vectors."""
+    monkeypatch.setenv("READTRAIL_HOME", str(tmp_path / "home"))
+    before = _margin(load_reranker("minilm-zero-shot", cache_dir=None), tiny_train)
+    cfg = TrainConfig(out=tmp_path / "ad", kind="adapter", negatives=("random",), epochs=60, max_steps=0, batch_size=6,
+                      max_seq_length=32, learning_rate=5e-3, holdout=0, progress=False, extra={"adapter_l2": 0.0})
+    folder = train_reranker([tiny_train], cfg)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["kind"] == "embedding" and card["query_adapter"]["base"] == "minilm-zero-shot"
+    assert (folder / "query_adapter.npy").is_file() and not (folder / "modules.json").exists()
+    rr = load_reranker(folder, cache_dir=None)
+    assert rr.query_adapter is not None and rr.query_adapter.shape == (384, 384)
+    assert _margin(rr, tiny_train) > before + 0.05
