@@ -109,3 +109,16 @@ def test_footnotes_are_not_link_definitions() -> None:
     doc = _md("# T\n\nHashing[^sip] and [sip].\n\n[^sip]: [SipHash](https://en.wikipedia.org/wiki/SipHash)\n")
     text = doc.sections[0].text
     assert "Hashing[^sip] and [sip]." in text and "[^sip]: [SipHash](https://en.wikipedia.org/wiki/SipHash)" in text
+
+
+def test_a_comment_marker_in_code_is_text() -> None:
+    doc = _md("# T\n\nWrite `<!--` to open a comment and `-->` to close it.\n\nThis paragraph stays.\n")
+    text = doc.sections[0].text
+    assert "Write `<!--` to open" in text and "This paragraph stays." in text
+
+
+def test_html_link_left_open_before_an_unclosed_template_ends() -> None:
+    from graph.parsers.html import parse_html
+
+    doc = parse_html("<p><a href='#x'><template><a href='#y'>text", "d", "d.html", "D")  # used to loop forever
+    assert doc.doc_id == "d"
