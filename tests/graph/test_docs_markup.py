@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph.chunking import chunk
 from graph.parsers.markdown import parse_markdown
@@ -122,3 +124,16 @@ def test_html_link_left_open_before_an_unclosed_template_ends() -> None:
 
     doc = parse_html("<p><a href='#x'><template><a href='#y'>text", "d", "d.html", "D")  # used to loop forever
     assert doc.doc_id == "d"
+
+
+_RST_TOKENS = ["=", "===", "----", "\n", "\n\n", "Title", ".. _lab:", ".. _x: http://a", ".. note::", ".. toctree::",
+               "   ", "   a <b>", ":ref:`x`", ":doc:`y <z>`", "`t <u>`_", "x_", "`a b`_", "::", ".. ", "`", "<", "_"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_RST_TOKENS), max_size=60).map("".join))
+def test_rst_parser_never_crashes(source: str) -> None:
+    from graph.parsers import rst
+
+    docs = rst.parse(Path("x.rst"), source.encode("utf-8"), "x")
+    assert len(docs) == 1 and all(isinstance(s.text, str) for s in docs[0].sections)
