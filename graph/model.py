@@ -56,7 +56,7 @@ class Citation:
     kind: str | None = None  # "rule", "section", "article", "chapter", "part", "paragraph", "link", ...
     document: str | None = None  # the other document named, as written ("FSMR", "FUNDS Rules")
     anchor: str | None = None  # a Markdown link / HTML href target
-    loose: bool = False  # a bare number ("2.4.1"): a reference only where the corpus has that label
+    loose: bool = False  # a bare number ("2.4.1") or acronym and number ("ICU 58.2"): a reference only where it resolves
 
 
 @dataclass

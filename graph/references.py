@@ -417,7 +417,9 @@ def extract_citations(text: str) -> list[Citation]:
             if rx is _BARE_CITE and _not_a_label(t, m.end("items"), nums[0]):
                 continue
             start, end = (m.start("predoc") if doc else s_items), s_items + used
-            add(Citation(t[start:end], start, end, nums, kind, doc, None, loose=rx is _BARE_CITE))
+            # a bare number, or an acronym and numbers with no kind word ("ICU 58.2", "TLS 1.3" are versions
+            # as often as "FEES 1.2.8" is a rule): references only where they resolve
+            add(Citation(t[start:end], start, end, nums, kind, doc, None, loose=rx in (_BARE_CITE, _ACRO_CITE)))
 
     for m in _DOC_ONLY.finditer(t):
         if free(m.start("doc"), m.end("doc")) and _doc_or_none(m.group("doc")):

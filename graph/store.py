@@ -33,7 +33,8 @@ from graph.safe_open import FileRefused, file_kind, open_regular
 
 __all__ = ["FORMAT_VERSION", "IndexNotFound", "StoredIndex", "load_index", "write_index", "index_lock", "check_index_folder"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: passages keep their source path, references their kind and the reason they are unresolved
+READABLE_VERSIONS = (1, 2)  # a version-1 index reads as before (no paths, no reasons); older readtrails refuse a 2
 
 
 class IndexNotFound(Exception):
@@ -245,10 +246,10 @@ def load_index(folder: Path) -> StoredIndex:
             meta = json.loads(f.read())
         if not isinstance(meta, dict):
             raise _Damaged(f"meta.json is {_json_type(meta)}, not an object")
-        if meta.get("format_version") != FORMAT_VERSION:
+        if meta.get("format_version") not in READABLE_VERSIONS:
             raise IndexNotFound(
                 f"the index in {folder} has format {printable(str(meta.get('format_version')))[:20]}, "
-                f"this readtrail reads {FORMAT_VERSION}: rebuild it with `readtrail index`"
+                f"this readtrail reads {', '.join(map(str, READABLE_VERSIONS))}: rebuild it with `readtrail index`"
             )
         passages = list(_rows(Passage, gen / "passages.jsonl", folder))
         references = list(_rows(Reference, gen / "references.jsonl", folder))

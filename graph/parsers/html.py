@@ -174,6 +174,7 @@ class _Reader(HTMLParser):
 
     def finish(self) -> None:
         self.close()
+        self._drop = 0  # an element left open at the end (<template>, <script>) no longer hides the end tags below
         self._close_links()
         if self._heading is not None:
             self.handle_endtag(f"h{self._heading[0]}")

@@ -33,7 +33,6 @@ _SINGLE_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 _DEFINITION = re.compile(r"""^ {0,3}\[(?!\^)([^\]]{1,999})\]:[ \t]*<?([^\s>]+)>?(?:[ \t]+(?:"[^"]*"|'[^']*'|\([^)]*\)))?[ \t]*$""")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _REF_LINK = re.compile(r"(?<![\]\\!])\[((?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\](?:\[([^\[\]]*)\])?(?![(:\[])")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _QUOTE = re.compile(r"^ {0,3}>[ \t]?")
 
 
@@ -74,6 +73,28 @@ def _inline_links(block: str, urls: dict[str, str]) -> str:
     return _REF_LINK.sub(sub, block)
 
 
+def _uncomment(line: str, inside: bool) -> tuple[str, bool]:
+    """`line` without its HTML comments (one written in a code span is text) and whether a comment
+    is still open at its end; `inside`: one was open at its start."""
+    code = [m.span() for m in _CODE_SPAN.finditer(line)] if "`" in line else []
+    out: list[str] = []
+    pos = 0
+    while True:
+        if inside:
+            end = line.find("-->", pos)
+            if end < 0:
+                return "".join(out), True
+            pos, inside = end + 3, False
+        start = line.find("<!--", pos)
+        while start >= 0 and any(a <= start < b for a, b in code):
+            start = line.find("<!--", start + 4)
+        if start < 0:
+            out.append(line[pos:])
+            return "".join(out), False
+        out.append(line[pos:start])
+        pos, inside = start + 4, True
+
+
 def _resolve_markup(lines: list[str]) -> list[str]:
     """The lines with HTML comments and link reference definitions dropped, reference links inlined
     (code fences untouched)."""
@@ -84,27 +105,20 @@ def _resolve_markup(lines: list[str]) -> list[str]:
         if m:
             urls.setdefault(_label(m.group(1)), m.group(2))
     kept: list[tuple[str, bool]] = []
-    comment: list[str] | None = None  # lines of an open comment
+    inside = False  # an HTML comment is open
     for line, f in zip(lines, fenced):
-        if f and comment is None:
+        if f and not inside:
             kept.append((line, True))
             continue
-        if comment is not None:
-            comment.append(line)
-            if "-->" not in line:
-                continue
-            line, comment = "\n".join(comment), None
-        if "<!--" in line:
-            had = line
-            line = _COMMENT.sub("", line)
-            if "<!--" in line:  # a comment that goes on past this line
-                comment = [line]
-                continue
-            if not line.strip() and had.strip():
-                continue
+        if inside or "<!--" in line:
+            was_inside = inside
+            text, inside = _uncomment(line, inside)
+            if not text.strip() and (line.strip() or was_inside):
+                continue  # the line was all comment
+            line = text
         if urls and _DEFINITION.match(line):
             continue
-        kept.extend((part, False) for part in line.split("\n"))
+        kept.append((line, False))
     if not urls:
         return [line for line, _ in kept]
     out: list[str] = []

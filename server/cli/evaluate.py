@@ -73,10 +73,11 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
 
 @click.command("refs-eval")
 @click.option("--index", "index_dir", required=True)
-@click.option("--gold", type=click.Path(exists=True, path_type=Path), required=True, help="TSV with src and dst columns.")
+@click.option("--gold", type=click.Path(exists=True, path_type=Path), required=True, help="TSV: src and dst passage ids, or src_path, dst_path, dst_fragment file links (by the header line).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
 def refs_eval_cmd(index_dir: str, gold: Path, json_out: Path | None) -> None:
-    """Recall of gold reference edges, resolved/unresolved counts, mean out-degree."""
+    """Recall of gold reference edges, resolved/unresolved counts, mean out-degree; for gold file links,
+    file and section recall and precision."""
     from server.eval.refs import load_gold_edges, refs_eval
 
     corpus = open_index(settings_from(index_dir), allow_sample=False)

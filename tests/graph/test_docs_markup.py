@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph.chunking import chunk
 from graph.parsers.markdown import parse_markdown
@@ -109,3 +111,29 @@ def test_footnotes_are_not_link_definitions() -> None:
     doc = _md("# T\n\nHashing[^sip] and [sip].\n\n[^sip]: [SipHash](https://en.wikipedia.org/wiki/SipHash)\n")
     text = doc.sections[0].text
     assert "Hashing[^sip] and [sip]." in text and "[^sip]: [SipHash](https://en.wikipedia.org/wiki/SipHash)" in text
+
+
+def test_a_comment_marker_in_code_is_text() -> None:
+    doc = _md("# T\n\nWrite `<!--` to open a comment and `-->` to close it.\n\nThis paragraph stays.\n")
+    text = doc.sections[0].text
+    assert "Write `<!--` to open" in text and "This paragraph stays." in text
+
+
+def test_html_link_left_open_before_an_unclosed_template_ends() -> None:
+    from graph.parsers.html import parse_html
+
+    doc = parse_html("<p><a href='#x'><template><a href='#y'>text", "d", "d.html", "D")  # used to loop forever
+    assert doc.doc_id == "d"
+
+
+_RST_TOKENS = ["=", "===", "----", "\n", "\n\n", "Title", ".. _lab:", ".. _x: http://a", ".. note::", ".. toctree::",
+               "   ", "   a <b>", ":ref:`x`", ":doc:`y <z>`", "`t <u>`_", "x_", "`a b`_", "::", ".. ", "`", "<", "_"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_RST_TOKENS), max_size=60).map("".join))
+def test_rst_parser_never_crashes(source: str) -> None:
+    from graph.parsers import rst
+
+    docs = rst.parse(Path("x.rst"), source.encode("utf-8"), "x")
+    assert len(docs) == 1 and all(isinstance(s.text, str) for s in docs[0].sections)

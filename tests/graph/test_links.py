@@ -157,3 +157,9 @@ def test_prechunked_jsonl_passages_keep_name_matching() -> None:
     b = Passage(id="b:1", doc_id="c.guide", doc_title="Guide", ord=0, text="Guide text.", source="c.jsonl")
     refs = resolve_references([a, b])
     assert [r.targets for r in refs] == [["b:1"]]  # by the file's stem, as before paths were kept
+
+
+def test_product_versions_are_not_references() -> None:
+    p = Passage(id="n:1", doc_id="notes", doc_title="Notes", ord=0, source="notes.md",
+                text="Built with ICU 58.2 and NSS 3.104 over TLS 1.3, glibc 2.37.3, on 127.0.0.1.")
+    assert resolve_references([p]) == []

@@ -59,7 +59,7 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
 def test_stored_files_are_plain_json(tiny_index: Path) -> None:
     gen = current_generation(tiny_index)
     meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-    assert meta["format_version"] == 1
+    assert meta["format_version"] == 2
     for name in ("passages.jsonl", "references.jsonl", "mentions.jsonl", "containment.jsonl"):
         for line in (gen / name).read_text(encoding="utf-8").splitlines():
             json.loads(line)
@@ -150,3 +150,18 @@ def test_links_out_of_the_index_folder_are_refused(tiny_index: Path, tmp_path: P
 def test_the_index_folder_itself_may_be_reached_through_a_link(tiny_index: Path, tmp_path: Path) -> None:
     os.symlink(tiny_index, tmp_path / "alias")
     assert len(load_index(tmp_path / "alias").passages) == len(tiny_passages())
+
+
+def test_a_version_1_index_still_loads(tiny_index: Path, tmp_path: Path) -> None:
+    """Indexes written before passages kept their paths (format 1) load as they are."""
+    import shutil
+
+    copy = tmp_path / "v1"
+    shutil.copytree(tiny_index, copy)
+    gen = copy / (copy / "CURRENT").read_text(encoding="utf-8").strip()
+    meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+    (gen / "meta.json").write_text(json.dumps({**meta, "format_version": 1}), encoding="utf-8")
+    assert load_index(copy).passages
+    (gen / "meta.json").write_text(json.dumps({**meta, "format_version": 3}), encoding="utf-8")
+    with pytest.raises(IndexNotFound, match="reads 1, 2"):
+        load_index(copy)
