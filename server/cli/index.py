@@ -55,6 +55,6 @@ def search_cmd(query: str, index_dir: str | None, k: int, document: str | None, 
         where = " > ".join(h.heading_path[-2:]) or h.document_title
         click.echo(f"{n:>2}. [{h.id}] {where}  (score {h.score})")
         click.echo(f"    {' '.join(h.text.split())}")
-        refs = [r.text for r in h.references if r.kind == "reference"]
+        refs = [r.text for r in h.references if r.kind in ("reference", "link")]
         if refs:
             click.echo(f"    cites: {', '.join(refs[:6])}")

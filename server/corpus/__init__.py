@@ -29,7 +29,8 @@ class Corpus:
         self.graph = stored.graph
         self._refs: dict[str, list[ReferenceInfo]] = defaultdict(list)
         for r in stored.references:
-            self._refs[r.src].append(ReferenceInfo(text=r.text, kind="reference", targets=r.targets, resolved=r.resolved))
+            self._refs[r.src].append(ReferenceInfo(text=r.text, kind="link" if r.kind == "link" else "reference",
+                                                   targets=r.targets, resolved=r.resolved, reason=r.reason))
         for m in stored.mentions:
             self._refs[m.src].append(ReferenceInfo(text=m.term, kind="mention", targets=[m.dst], resolved=True))
         self._docs: dict[str, list[int]] = defaultdict(list)
@@ -202,7 +203,8 @@ class Corpus:
         check_range("offset", offset)
         ids = list(self._docs)
         docs = [
-            DocumentInfo(id=d, title=self._doc_titles[d], passages=len(self._docs[d]), first_passage=self.passages[self._docs[d][0]].id)
+            DocumentInfo(id=d, title=self._doc_titles[d], passages=len(self._docs[d]),
+                         first_passage=self.passages[self._docs[d][0]].id, path=self.passages[self._docs[d][0]].source or None)
             for d in ids[offset: offset + limit]
         ]
         nxt = offset + limit if offset + limit < len(ids) else None

@@ -12,9 +12,10 @@ __all__ = [
 
 class ReferenceInfo(BaseModel):
     text: str = Field(description="The citing text as written, e.g. 'Section 113(1) of the FSMR'.")
-    kind: str = Field(description="'reference' (a citation) or 'mention' (names another document or term).")
+    kind: str = Field(description="'reference' (a citation), 'link' (a hyperlink) or 'mention' (names another document or term).")
     targets: list[str] = Field(description="Resolved target passage ids; empty when unresolved.")
     resolved: bool
+    reason: str | None = Field(default=None, description="Why it is unresolved (external link, no such file, ...).")
 
 
 class PassageHit(BaseModel):
@@ -83,6 +84,7 @@ class DocumentInfo(BaseModel):
     title: str
     passages: int
     first_passage: str
+    path: str | None = Field(default=None, description="The file, relative to the indexed folder (when known).")
 
 
 class DocumentList(BaseModel):
