@@ -237,7 +237,7 @@ def run_eval(a, model: str, card: dict | None = None) -> dict:
         if model not in ("zero-shot",) and Path(model).is_dir():
             from server.rerank.fusion import write_fusion
 
-            result["fusion_lr"]["folder"] = str(write_fusion(Path(model) / "fusion", lr, rr,
+            result["fusion_lr"]["folder"] = str(write_fusion(Path(model).parent / "fused-lr", lr, rr,
                                                              {"queries": a.fit_queries}, a.candidates))
     t = time.monotonic()
     result["sets"] = {}
