@@ -172,6 +172,11 @@ def evaluate_sets(corpus: Corpus, rr, sets: dict[str, Source], candidates: int, 
                 rec.setdefault(sys_name, []).append(recall_at(ranked, s.qrels[q], 10))
             if (i + 1) % 100 == 0:
                 print(f"  {name}: {i + 1}/{len(ids)} queries ({time.monotonic() - t0:.0f}s)", file=sys.stderr, flush=True)
+        for k in per:  # a query BM25 finds nothing for scores 0 under every system (not left out of the mean)
+            for q in ids:
+                if q not in per[k]:
+                    per[k][q] = 0.0
+                    rec[k].append(0.0)
         out[name] = {"queries": len(ids), "seconds": round(time.monotonic() - t0, 1), "systems": {
             k: {"ndcg@10": round(sum(v.values()) / len(v), 4), "recall@10": round(sum(rec[k]) / len(rec[k]), 4),
                 "per_query": v} for k, v in per.items()}}
@@ -235,7 +240,7 @@ def run_eval(a, model: str, card: dict | None = None) -> dict:
         if model not in ("zero-shot",) and Path(model).is_dir():
             from server.rerank.fusion import write_fusion
 
-            result["fusion_lr"]["folder"] = str(write_fusion(Path(model) / "fusion", lr, rr,
+            result["fusion_lr"]["folder"] = str(write_fusion(Path(model).parent / "fused-lr", lr, rr,
                                                              {"queries": a.fit_queries}, a.candidates))
     t = time.monotonic()
     result["sets"] = {}

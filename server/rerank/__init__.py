@@ -100,6 +100,8 @@ def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None =
         import numpy as np
 
         base = adapter.get("base") or ZERO_SHOT
-        return EmbeddingReranker(minilm_path() if base == ZERO_SHOT else base, name=f"embed:{folder.name}",
-                                 max_seq_length=seq, cache_dir=cache, query_adapter=np.load(folder / adapter["file"]))
+        rr = EmbeddingReranker(minilm_path() if base == ZERO_SHOT else base, name=f"embed:{folder.name}",
+                               max_seq_length=seq, cache_dir=cache, query_adapter=np.load(folder / adapter["file"]))
+        rr.source = str(folder.resolve())  # what a fusion folder must reference (not the base weights)
+        return rr
     return EmbeddingReranker(folder, name=f"embed:{folder.name}", max_seq_length=seq, cache_dir=cache)

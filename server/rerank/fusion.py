@@ -86,7 +86,8 @@ def write_fusion(out: Path, weights: dict[str, float], embedder, data: dict, can
     folder = Path(out) / version
     folder.mkdir(parents=True, exist_ok=False)
     (folder / "fusion.json").write_text(json.dumps({"features": list(FEATURES), "weights": weights}, indent=2), encoding="utf-8")
-    base = ZERO_SHOT if embedder.name == ZERO_SHOT else str(Path(embedder.model_path).resolve())
+    base = ZERO_SHOT if embedder.name == ZERO_SHOT else (getattr(embedder, "source", None)
+                                                         or str(Path(embedder.model_path).resolve()))
     card = {"kind": "fusion", "version": version, "embedding": base, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "data": data,
             "hyperparameters": {"candidates": candidates, "model": "logistic regression (balanced)", "features": list(FEATURES)}}

@@ -77,7 +77,8 @@ def train_adapter(base: str, examples: list[Example], by_source: dict, cfg: Trai
 
     embedder = EmbeddingReranker(base, max_seq_length=cfg.max_seq_length,
                                  cache_dir=cfg.cache_dir / "vectors" if cfg.cache_dir else None)
-    negs, counts = attach_negatives(examples, by_source, cfg, embedder.model, rng) if cfg.negatives else (
+    negs, counts = attach_negatives(examples, by_source, cfg, embedder.model, rng) if cfg.negatives or any(
+        e.negatives for e in examples) else (
         [[] for _ in examples], {})
     t0 = time.monotonic()
     # passage vectors (cached by the serving cache), query vectors (encoded once, length-sorted batches)

@@ -230,3 +230,8 @@ def test_query_adapter_learns_code_names_and_serves_from_the_base_cache(tiny_tra
     rr = load_reranker(folder, cache_dir=None)
     assert rr.query_adapter is not None and rr.query_adapter.shape == (384, 384)
     assert _margin(rr, tiny_train) > before + 0.05
+    from server.rerank.fusion import EQUAL_WEIGHTS, write_fusion
+
+    fused = write_fusion(tmp_path / "fused", dict(EQUAL_WEIGHTS), rr, {}, 10)  # references the adapter, not the base
+    assert json.loads((fused / CARD).read_text(encoding="utf-8"))["embedding"] == str(folder.resolve())
+    assert load_reranker(fused, tiny_train.corpus, cache_dir=None).embedder.query_adapter is not None
