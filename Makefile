@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make run    set everything up, index the bundled sample corpus, serve it over MCP (HTTP on 127.0.0.1:8765)
-#   make test   set everything up and run the test suite (the full tier; CI also checks the wheel)
+#   make test   set everything up, run the test suite (the full tier), then check the installed wheel
 # Also: make test-fast (no model loads, a few minutes), make check-wheel (the package as users install it)
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -32,6 +32,7 @@ serve-stdio: setup
 
 test: setup
 	$(PY) -m pytest -q
+	$(MAKE) check-wheel
 
 test-fast: setup
 	READTRAIL_TEST_TIER=fast $(PY) -m pytest -q -m "not slow"

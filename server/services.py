@@ -21,7 +21,9 @@ from server.limits import check_ids, check_text
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
 from server.settings import Settings
-from server.traversal import DEFAULTS, AgentOptions, DeepSearchResult, OnStep, WalkOptions, deep_search
+from server.traversal import (
+    AgentOptions, DeepSearchResult, OnStep, WalkOptions, check_arguments, deep_search, with_defaults,
+)
 
 __all__ = ["Services", "open_services", "reranker_spec", "build_reranker", "Gate", "Busy"]
 
@@ -187,10 +189,7 @@ class Services:
                     max_seconds: float | None = None, k: int = 10, on_step: OnStep | None = None,
                     walk_options: WalkOptions | None = None) -> DeepSearchResult:
         """Blocking: the strategy's parts (built once), then the walk or the agent within its budget."""
-        steps = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_steps"] if max_steps is None else max_steps
-        seconds = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_seconds"] if max_seconds is None else max_seconds
-        from server.traversal import check_arguments
-
+        steps, seconds = with_defaults(strategy, max_steps, max_seconds)
         check_arguments(question, strategy, steps, seconds, k)  # before loading anything
         model = self.chat_model() if strategy == "agent" else None
         return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,

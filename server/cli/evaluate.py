@@ -40,8 +40,8 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
     settings = settings_from(index_dir, model=model)
     services = open_services(settings, open_index(settings, allow_sample=False))
     with usage_errors():
-        qs = select_queries(load_queries(queries), load_qrels(qrels), limit)
         qr = load_qrels(qrels)
+        qs = select_queries(load_queries(queries), qr, limit)
         specs = list(rerankers) or (["default"] if strategy in NEEDS_RERANKER else ["-"])
         configs = {}
         for spec in specs:

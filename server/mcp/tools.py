@@ -42,6 +42,7 @@ MaxSeconds = bounded("max_seconds", f"Time budget in seconds; default {DEFAULTS[
 DeepK = bounded("deep_k", "How many evidence passages to return")
 PassageIds = ids("Passage ids to order")
 Note = text("note", "Why, in a sentence (optional).", required=False)
+CitingText = text("name", "The citing text (e.g. 'Rule 2.4.2') or a target id; omit to list the references.")
 
 
 def services_of(ctx: Context) -> Services:
@@ -81,7 +82,7 @@ def register_tools(mcp: MCPServer) -> None:
     @tool_errors
     def follow_reference(
         id: PassageId, ctx: Context,
-        reference: Annotated[text("name", "x") | None, Field(
+        reference: Annotated[CitingText | None, Field(
             description="The citing text (e.g. 'Rule 2.4.2') or a target id; omit to list the references.")] = None,
     ) -> FollowResult:
         """Follow a cross-reference. Without `reference`: list the passage's references (citing text,

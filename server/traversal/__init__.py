@@ -13,12 +13,19 @@ from server.traversal.result import DeepSearchResult, Evidence, TraceStep
 from server.traversal.walk import WalkOptions, walk
 
 __all__ = [
-    "deep_search", "check_arguments", "STRATEGY_NAMES", "DEFAULTS",
+    "deep_search", "check_arguments", "with_defaults", "STRATEGY_NAMES", "DEFAULTS",
     "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions", "OnStep", "Budget",
 ]
 
 STRATEGY_NAMES = ("walk", "agent")
 DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
+
+
+def with_defaults(strategy: str, max_steps: int | None, max_seconds: float | None) -> tuple[int, float]:
+    """The step and time budget, the strategy's defaults where not given."""
+    d = DEFAULTS.get(strategy, DEFAULTS["walk"])
+    return (d["max_steps"] if max_steps is None else max_steps,
+            d["max_seconds"] if max_seconds is None else max_seconds)
 
 
 def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: float, k: int) -> None:
@@ -36,8 +43,7 @@ def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str
                 model: ChatModel | None = None, on_step: OnStep | None = None,
                 walk_options: WalkOptions | None = None, agent_options: AgentOptions | None = None) -> DeepSearchResult:
     """Run one strategy within a budget of steps and seconds. `agent` needs `model`."""
-    max_steps = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_steps"] if max_steps is None else max_steps
-    max_seconds = DEFAULTS.get(strategy, DEFAULTS["walk"])["max_seconds"] if max_seconds is None else max_seconds
+    max_steps, max_seconds = with_defaults(strategy, max_steps, max_seconds)
     check_arguments(question, strategy, max_steps, max_seconds, k)
     budget = Budget(max_steps=max_steps, max_seconds=float(max_seconds))
     if strategy == "walk":
