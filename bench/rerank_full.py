@@ -284,7 +284,8 @@ def run_train(a) -> None:
         epochs=a.epochs, time_budget_s=a.time_budget, batch_size=a.batch_size, max_seq_length=a.max_seq_length,
         learning_rate=a.lr, warmup_ratio=a.warmup, loss=a.loss, holdout=0, val_fraction=VAL_FRACTION,
         eval_every=a.eval_every, patience=a.patience, val_max_queries=a.val_queries, eval_candidates=a.val_candidates,
-        head_lr_scale=a.head_lr_scale, pos_weight=a.pos_weight, seed=a.seed, cache_dir=Settings.from_env().home,
+        negatives_per_kind=a.negatives_per_kind, frozen_layers=a.frozen_layers,
+        query_max_seq_length=a.query_max_seq_length, head_lr_scale=a.head_lr_scale, pos_weight=a.pos_weight, seed=a.seed, cache_dir=Settings.from_env().home,
         extra={"experiment": a.name, "dataset": a.dataset, "load_at_start": os.getloadavg()[0]},
     )
     t = time.monotonic()
@@ -314,7 +315,10 @@ def main() -> None:
     ap.add_argument("--latency", type=int, default=50, help="queries timed warm (0: none)")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--base", default=None)
-    ap.add_argument("--kind", default=None, choices=[None, "embedding", "cross-encoder", "adapter"])
+    ap.add_argument("--kind", default=None, choices=[None, "embedding", "cross-encoder", "adapter", "query-encoder"])
+    ap.add_argument("--negatives-per-kind", type=int, default=1)
+    ap.add_argument("--frozen-layers", type=int, default=2)
+    ap.add_argument("--query-max-seq-length", type=int, default=64)
     ap.add_argument("--negatives", default="hard")
     ap.add_argument("--loss", default="", help="default: mnrl (embedding), bce (cross-encoder)")
     ap.add_argument("--per-query", type=int, default=4)

@@ -28,9 +28,14 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @click.option("--holdout", type=int, default=50, show_default=True, help="Held-back labelled queries for before/after metrics.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--kind", type=click.Choice(["embedding", "cross-encoder", "adapter"]), default=None,
+@click.option("--kind", type=click.Choice(["embedding", "cross-encoder", "adapter", "query-encoder"]), default=None,
               help="cross-encoder: a fresh scoring head on --base (default: the packaged MiniLM); adapter: a query-side "
-                   "linear map over the frozen --base (seconds on a CPU).")
+                   "linear map over the frozen --base (seconds on a CPU); query-encoder: --base fine-tuned on the "
+                   "questions only, passages keep their cached vectors (minutes on a CPU).")
+@click.option("--negatives-per-kind", type=int, default=1, show_default=True,
+              help="Negatives of each --negatives kind per pair (query-side kinds: extra ones cost nothing).")
+@click.option("--frozen-layers", type=int, default=2, show_default=True,
+              help="query-encoder: the lowest transformer layers left frozen.")
 @click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: bce, mnrl (default: mnrl / bce).")
 @click.option("--epochs", type=float, default=0.0, show_default=True, help="> 0: every pair this many passes (--max-steps caps; 0 = no cap).")
 @click.option("--val-fraction", type=float, default=0.0, show_default=True,
@@ -44,7 +49,7 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None, use_feedback: bool, feedback_db: Path | None,
                        synthetic: int, generator: str, base: str | None, negatives: str, max_steps: int,
                        time_budget: float | None, batch_size: int, max_seq_length: int, learning_rate: float,
-                       holdout: int, seed: int, kind: str | None, loss: str | None, epochs: float, val_fraction: float,
+                       holdout: int, seed: int, kind: str | None, negatives_per_kind: int, frozen_layers: int, loss: str | None, epochs: float, val_fraction: float,
                        eval_every: int, patience: int, fusion: bool, out: Path | None, into_index: bool) -> None:
     """Fine-tune the reranker on labelled pairs, feedback and/or synthetic questions.
 
@@ -101,7 +106,7 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
         cfg = TrainConfig(out=out, base=base, negatives=tuple(n for n in negatives.split(",") if n.strip()),
                           max_steps=max_steps, time_budget_s=time_budget, batch_size=batch_size,
                           max_seq_length=max_seq_length, learning_rate=learning_rate, holdout=holdout, seed=seed,
-                          kind=kind, epochs=epochs, val_fraction=val_fraction, eval_every=eval_every, patience=patience,
+                          kind=kind, negatives_per_kind=negatives_per_kind, frozen_layers=frozen_layers, epochs=epochs, val_fraction=val_fraction, eval_every=eval_every, patience=patience,
                           loss=loss or "", cache_dir=settings.home)
         folder = train_reranker([source], cfg, {name: extra} if extra else None)
     click.echo(str(folder))

@@ -95,13 +95,15 @@ def load_reranker(path: str | Path | None, corpus=None, cache_dir: Path | None =
             raise UsageError("a fusion reranker needs the corpus (its BM25 scores)")
         return FusionReranker.load(folder, embedder, corpus)  # type: ignore[arg-type]
     seq = max_seq_length or params.get("max_seq_length", DEFAULT_MAX_SEQ)
-    adapter = card.get("query_adapter")
-    if adapter:  # a query-side linear map over a base embedding model (the packaged MiniLM by default)
+    adapter, encoder = card.get("query_adapter"), card.get("query_encoder")
+    if adapter or encoder:  # a trained query side over a base embedding model (the packaged MiniLM by default)
         import numpy as np
 
-        base = adapter.get("base") or ZERO_SHOT
+        base = (adapter or encoder).get("base") or ZERO_SHOT
         rr = EmbeddingReranker(minilm_path() if base == ZERO_SHOT else base, name=f"embed:{folder.name}",
-                               max_seq_length=seq, cache_dir=cache, query_adapter=np.load(folder / adapter["file"]))
+                               max_seq_length=seq, cache_dir=cache,
+                               query_adapter=np.load(folder / adapter["file"]) if adapter else None,
+                               query_encoder=folder / encoder["folder"] if encoder else None)
         rr.source = str(folder.resolve())  # what a fusion folder must reference (not the base weights)
         return rr
     return EmbeddingReranker(folder, name=f"embed:{folder.name}", max_seq_length=seq, cache_dir=cache)

@@ -37,7 +37,8 @@ class EmbeddingReranker:
     """Any sentence-transformers embedding folder (MiniLM zero-shot or a fine-tuned one)."""
 
     def __init__(self, model_path: str | Path, name: str | None = None, max_seq_length: int = DEFAULT_MAX_SEQ,
-                 batch_size: int = 32, cache_dir: Path | None = None, query_adapter: np.ndarray | None = None) -> None:
+                 batch_size: int = 32, cache_dir: Path | None = None, query_adapter: np.ndarray | None = None,
+                 query_encoder: str | Path | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
@@ -52,6 +53,10 @@ class EmbeddingReranker:
         # A trained linear map applied to query vectors only (train-reranker --kind adapter): passages keep the
         # base model's vectors, so its cache serves unchanged and nothing is re-encoded.
         self.query_adapter = None if query_adapter is None else np.asarray(query_adapter, dtype=np.float32)
+        # Or a fine-tuned copy of the base model that encodes questions only (train-reranker --kind query-encoder).
+        self.query_encoder = None
+        if query_encoder is not None:
+            self.query_encoder = SentenceTransformer(str(query_encoder), device="cpu", local_files_only=True)
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         with self._model_lock:
@@ -80,6 +85,10 @@ class EmbeddingReranker:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors as scoring uses them: encoded, mapped by the query adapter if any, unit length."""
+        if self.query_encoder is not None:
+            with self._model_lock:
+                return self.query_encoder.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                                 normalize_embeddings=True, show_progress_bar=False)
         q = self.encode(texts)
         if self.query_adapter is None:
             return q

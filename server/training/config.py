@@ -18,8 +18,9 @@ __all__ = ["TrainConfig", "log", "budget_callback", "scratch_dir", "texts_for"]
 class TrainConfig:
     out: Path
     base: str | None = None  # None: the packaged MiniLM (embedding); a cross-encoder folder trains a cross-encoder
-    kind: str | None = None  # "embedding" / "cross-encoder": force the kind (a cross-encoder from MiniLM: kind="cross-encoder")
+    kind: str | None = None  # "embedding" / "cross-encoder" / "adapter" / "query-encoder": force the kind (a cross-encoder from MiniLM: kind="cross-encoder")
     negatives: tuple[str, ...] = ("hard",)
+    negatives_per_kind: int = 1  # negatives of each kind per pair (query-side kinds: extra columns cost nothing)
     per_query: int = 4  # labelled positives drawn per query
     max_steps: int = 120  # a cap on optimiser steps (with epochs > 0: min(this, what the epochs need); 0: no cap)
     epochs: float = 0.0  # > 0: every training pair, this many passes; 0: max_steps x batch_size sampled pairs
@@ -36,6 +37,8 @@ class TrainConfig:
     min_delta: float = 0.002
     val_max_queries: int = 100  # per validation source, during training (cost bound); the final evaluation uses all
     eval_candidates: int = 30
+    frozen_layers: int = 2  # query-encoder: embeddings and this many lowest transformer layers stay frozen
+    query_max_seq_length: int = 64  # query-encoder: tokens of a question read (questions are short)
     head_lr_scale: float = 1.0  # cross-encoder: learning rate of the fresh classification head, relative
     pos_weight: float | None = None  # cross-encoder BCE: weight of positive rows (None: negatives per positive)
     progress: bool = True  # a progress bar on stderr

@@ -24,6 +24,7 @@ from server.training.validation import hash_split, make_validation_set
 __all__ = ["TrainConfig", "train_reranker", "NEGATIVE_KINDS", "training_steps"]
 
 NEGATIVE_KINDS = ("random", "hard", "graph", "bm25")
+QUERY_SIDE = ("adapter", "query-encoder")  # passages keep the base model's cached vectors; only queries learn
 
 
 _log = log
@@ -76,22 +77,25 @@ def _attach_negatives(examples: list[Example], by_source: dict[str, Source], cfg
         if e.negatives:
             chosen.append(e.negatives[0])
             counts["explicit"] += 1
+        n_each = max(1, cfg.negatives_per_kind)
         for kind in cfg.negatives:
-            if kind == "random":
-                n = random_negative(s.corpus, exclude | set(chosen), rng)
-            elif kind == "hard":
-                n = next((x for x in mined.get(i, []) if x not in chosen), None)
-            elif kind == "bm25":
-                n = next(iter(bm25_negatives(s.corpus, e.query, e.positive, exclude | set(chosen), rng, 1)), None)
+            if kind == "hard":
+                got = [x for x in mined.get(i, []) if x not in chosen][:n_each]
+            elif kind == "bm25":  # the query's BM25 list, deeper when more than one negative is asked for
+                got = bm25_negatives(s.corpus, e.query, e.positive, exclude | set(chosen), rng, n_each,
+                                     depth=max(10, 5 * n_each))
+            elif kind == "graph":
+                got = graph_negatives(s.corpus, e.positive, exclude | set(chosen), rng, n_each)
             else:
-                n = next(iter(graph_negatives(s.corpus, e.positive, exclude | set(chosen), rng, 1)), None)
-            if n is None:
-                n = random_negative(s.corpus, exclude | set(chosen), rng)
-                counts["fallback_random"] += 1
-            else:
-                counts[kind] += 1
-            if n is not None:
-                chosen.append(n)
+                got = []
+            counts[kind] += len(got)
+            while len(got) < n_each:  # random ones (and where a kind found too few: random fallbacks)
+                n = random_negative(s.corpus, exclude | set(chosen) | set(got), rng)
+                if n is None:
+                    break
+                got.append(n)
+                counts["random" if kind == "random" else "fallback_random"] += 1
+            chosen += got
         cols[i] = chosen
     return cols, counts
 
@@ -110,7 +114,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
     rng = random.Random(cfg.seed)
     base = cfg.base or minilm_path()
     kind = cfg.kind or (detect_kind(Path(base)) if cfg.base else "embedding")
-    if kind not in ("embedding", "cross-encoder", "adapter"):
+    if kind not in ("embedding", "cross-encoder", *QUERY_SIDE):
         raise ValueError("--base must be an embedding or cross-encoder folder, not a fusion model")
     by_source = {s.name: s for s in sources}
     examples: list[Example] = []
@@ -159,11 +163,11 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
         model, hyper, neg_counts, train_s, steps = train_cross_encoder(base, examples, by_source, cfg, rng,
                                                                        _attach_negatives, val_sets, steps_planned)
         before_r = lambda: __import__("server.rerank.cross_encoder", fromlist=["x"]).CrossEncoderReranker(base)  # noqa: E731
-    elif kind == "adapter":
-        from server.training.train_adapter import train_adapter
+    elif kind in QUERY_SIDE:
+        from server.training.train_query import train_query_side
 
-        model, hyper, neg_counts, train_s, steps = train_adapter(base, examples, by_source, cfg, rng, _attach_negatives,
-                                                                 val_sets, steps_planned)
+        model, hyper, neg_counts, train_s, steps = train_query_side(kind, base, examples, by_source, cfg, rng,
+                                                                    _attach_negatives, val_sets, steps_planned)
         before_r = lambda: EmbeddingReranker(base, max_seq_length=cfg.max_seq_length)  # noqa: E731
     else:
         from server.training.train_embed import train_embedding
@@ -176,16 +180,16 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
     folder.mkdir(parents=True, exist_ok=False)
     model.save_pretrained(str(folder)) if hasattr(model, "save_pretrained") else model.save(str(folder))
 
-    if kind == "adapter":  # no model files of its own: the card says how to load it (rewritten in full below)
+    query_side = getattr(model, "card", {}) if kind in QUERY_SIDE else {}  # what the card needs to load it
+    if query_side:  # passages come from the base model: the card says how to load it (rewritten in full below)
         (folder / CARD).write_text(json.dumps({"kind": "embedding", "serving": {"max_seq_length": cfg.max_seq_length},
-                                               "query_adapter": {"file": "query_adapter.npy", "base": hyper["adapter_base"]}}),
-                                   encoding="utf-8")
+                                               **query_side}), encoding="utf-8")
     metrics: dict[str, dict] = {}
     if any(held.values()):
         before = before_r() if cfg.base or kind == "embedding" else None  # a fresh head ranks at random: skip it
         from server.rerank import load_reranker
 
-        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)  # adapter: shared cache
+        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)  # query side: shared cache
         for name, qids in held.items():
             if qids:
                 _log(f"held-back evaluation on {len(qids)} {name} queries (BM25 top {cfg.eval_candidates} reranked)")
@@ -193,7 +197,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
                                  **({"before": _heldout(before, by_source[name], qids, cfg.eval_candidates)}
                                     if before is not None else {}),
                                  "after": _heldout(after, by_source[name], qids, cfg.eval_candidates)}
-    served_kind = "embedding" if kind == "adapter" else kind
+    served_kind = "embedding" if kind in QUERY_SIDE else kind
     card = {
         "kind": served_kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base": cfg.base or f"{ZERO_SHOT} ({base})", "data": data_counts, "negatives": neg_counts,
@@ -203,7 +207,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
         "validation": {"sets": {v.name: len(v.queries) for v in val_sets}, "fraction": cfg.val_fraction,
                        "candidates": cfg.eval_candidates},
         "serving": {"max_seq_length": cfg.max_seq_length} if served_kind == "embedding" else {"max_length": cfg.max_seq_length},
-        **({"query_adapter": {"file": "query_adapter.npy", "base": hyper["adapter_base"]}} if kind == "adapter" else {}),
+        **query_side,
         **({"extra": cfg.extra} if cfg.extra else {}),
     }
     (folder / CARD).write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")

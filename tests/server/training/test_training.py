@@ -235,3 +235,28 @@ def test_query_adapter_learns_code_names_and_serves_from_the_base_cache(tiny_tra
     fused = write_fusion(tmp_path / "fused", dict(EQUAL_WEIGHTS), rr, {}, 10)  # references the adapter, not the base
     assert json.loads((fused / CARD).read_text(encoding="utf-8"))["embedding"] == str(folder.resolve())
     assert load_reranker(fused, tiny_train.corpus, cache_dir=None).embedder.query_adapter is not None
+
+
+def test_query_encoder_learns_code_names_and_keeps_the_base_passage_vectors(tiny_train: Source, tmp_path: Path) -> None:
+    """kind="query-encoder": MiniLM fine-tuned on the questions only; passages are scored with the base
+    model's vectors (so the serving cache stays valid), frozen layers do not move."""
+    import numpy as np
+
+    base = load_reranker("minilm-zero-shot", cache_dir=None)
+    before = _margin(base, tiny_train)
+    cfg = TrainConfig(out=tmp_path / "qe", kind="query-encoder", negatives=("random",), negatives_per_kind=2,
+                      epochs=25, max_steps=0, batch_size=6, max_seq_length=32, learning_rate=3e-4, holdout=0,
+                      frozen_layers=4, progress=False)
+    folder = train_reranker([tiny_train], cfg)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["kind"] == "embedding" and card["query_encoder"]["base"] == "minilm-zero-shot"
+    assert card["query_encoder"]["frozen_layers"] == 4 and card["negatives"]["random"] == 12
+    assert (folder / "query-encoder" / "modules.json").is_file() and not (folder / "modules.json").exists()
+    rr = load_reranker(folder, cache_dir=None)
+    assert rr.query_encoder is not None
+    ps = tiny_train.corpus.passages
+    assert np.allclose(rr.vectors(ps), base.vectors(ps), atol=1e-5)  # the passage side did not move
+    trained, orig = dict(rr.query_encoder.named_parameters()), dict(base.model.named_parameters())
+    assert all(np.array_equal(trained[n].detach(), orig[n].detach()) for n in orig if "layer.0." in n or "embeddings" in n)
+    assert any(not np.array_equal(trained[n].detach(), orig[n].detach()) for n in orig if "layer.5." in n)
+    assert _margin(rr, tiny_train) > before + 0.05, (before, _margin(rr, tiny_train))
