@@ -215,7 +215,8 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
 
 
 def _progress(total: int, on: bool):
-    """A progress line on stderr (steps, loss) about every 2 % of the run."""
+    """A progress line on stderr (steps, loss, seconds) about every 2 % of the run: one line each, so that a
+    log file reads as well as a terminal."""
     import sys
 
     every = max(1, total // 50)
@@ -223,7 +224,7 @@ def _progress(total: int, on: bool):
 
     def show(step: int, loss: float) -> None:
         if on and (step % every == 0 or step == total):
-            print(f"\rtrain-reranker: step {step}/{total}  loss {loss:.3f}  {time.monotonic() - t0:.0f}s",
-                  end="\n" if step == total else "", file=sys.stderr, flush=True)
+            print(f"train-reranker: step {step}/{total}  loss {loss:.3f}  {time.monotonic() - t0:.0f}s",
+                  file=sys.stderr, flush=True)
 
     return show
