@@ -230,11 +230,14 @@ def write_index(
     *,
     bm25: Callable[[Path], None] | None = None,
     state: dict[str, Any] | None = None,
+    done_reading: Callable[[], None] | None = None,
 ) -> Path:
     """Write a new generation and make it current. Returns the generation folder.
 
     `bm25(folder)` writes the BM25 index (default: built from `passages`); `state`: file name ->
-    a JSON value, or an iterator of rows for a .jsonl name, written under state/ for the next re-index."""
+    a JSON value, or an iterator of rows for a .jsonl name, written under state/ for the next re-index.
+    `done_reading()` is called once the new generation is current, before old ones are deleted (the
+    caller lets go of the generation it read from, so that it can go too)."""
     folder = folder.resolve()
     check_index_folder(folder)
     with index_lock(folder):
@@ -267,6 +270,8 @@ def write_index(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        if done_reading:
+            done_reading()
         for old in folder.iterdir():
             if old.is_dir() and old.name != name and (old.name.startswith("gen-") or old.name.endswith(".tmp")):
                 if not _held(old):  # a server still reading it keeps it until a later re-index

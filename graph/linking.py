@@ -1,0 +1,139 @@
+"""The link stage (references, containment, mentions, BM25) over all passages, redoing only what a change
+can reach when the previous generation is given (`graph.previous`); the result is the same as without it.
+
+A document is *changed* when its passages differ from the previous generation's (added and deleted ones
+too).  Then:
+- references: when every document name, file path and `:ref:` label still leads to the same documents
+  (`ReferenceResolver.fingerprint`), a document's references are resolved again only if it changed or
+  its resolution looked at a changed document (`ReferenceResolver.consulted`); otherwise all are;
+- containment lies inside a document: redone for changed documents;
+- mentions: the names a passage can mention are rebuilt from all passages (cheap); when they are the
+  same as before, only changed documents' passages are scanned again, and the counts that drop too
+  common names are taken over all passages, as in a full build;
+- BM25: a copy of the previous index with changed documents replaced; their old passages still count in
+  the term statistics until tantivy merges them, so once those stale passages pass `STALE_SHARE` of the
+  index it is built afresh (scores match a full build again).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graph.index import build_bm25, update_bm25
+from graph.mentions import lower_words, mention_terms, scan, select_mentions, term_trie, terms_fingerprint
+from graph.model import Mention, Passage, Reference
+from graph.previous import Previous
+from graph.resolver import ReferenceResolver, resolve_references
+from graph.structure import containment
+
+__all__ = ["Linked", "link", "STALE_SHARE"]
+
+STALE_SHARE = 0.05
+
+Step = Callable[[str], None]
+
+
+@dataclass
+class Linked:
+    references: list[Reference]
+    containment: list[tuple[str, str]]
+    mentions: list[Mention]
+    bm25: Callable[[Path], None]  # writes the BM25 index into a folder
+    state: dict[str, Any]  # for graph.previous.manifest and the state files
+    changed: int  # documents changed, added or deleted
+    resolved_again: int  # documents whose references were resolved
+
+
+def _by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
+    docs: dict[str, list[Passage]] = {}
+    for p in passages:
+        docs.setdefault(p.doc_id, []).append(p)
+    return docs
+
+
+def link(passages: list[Passage], site_root: str | None, prev: Previous | None, step: Step | None = None,
+         bm25_progress: Callable[[int], None] | None = None) -> Linked:
+    def report(what: str) -> None:
+        if step:
+            step(what)
+
+    docs = _by_doc(passages)
+    old = prev.by_doc if prev else {}
+    changed = {d for d, ps in docs.items() if old.get(d) != ps}
+    dropped = set(old) - set(docs)
+    report("references")
+    resolver = ReferenceResolver(passages, site_root=site_root)
+    fingerprint = resolver.fingerprint()
+    if prev and fingerprint == prev.resolver:
+        gone = changed | dropped
+        redo = changed | {d for d in docs if gone.intersection(prev.consulted.get(d, ()))}
+    else:
+        redo = set(docs)
+    consulted: dict[str, set[str]] = {}
+    fresh = _by_src_doc(resolve_references(passages, resolver, only=redo, consulted=consulted), passages)
+    references = [r for d in docs for r in (fresh.get(d, []) if d in redo or prev is None else prev.references.get(d, []))]
+    consulted_out = {d: sorted(consulted[d]) for d in consulted}
+    if prev:
+        consulted_out.update({d: v for d, v in prev.consulted.items() if d in docs and d not in redo})
+
+    report("containment")
+    edges = dict(_by_child_doc(containment([p for d in changed for p in docs[d]]), passages))
+    contained = [e for d in docs for e in (edges.get(d, []) if d in changed else prev.containment.get(d, []) if prev else [])]
+
+    report("mentions")
+    mentions, mention_state = _mentions(passages, docs, changed, resolver, prev)
+
+    stale_before = prev.stale if prev else 0
+    replaced = sum(len(old[d]) for d in (changed | dropped) if d in old)
+    if prev and stale_before + replaced <= STALE_SHARE * len(passages):
+        previous_bm25 = prev.generation / "bm25"
+        added = [p for d in docs if d in changed for p in docs[d]]
+        drop = sorted((changed | dropped) & set(old))
+
+        def write_bm25(folder: Path) -> None:
+            update_bm25(previous_bm25, folder, drop, added, progress=bm25_progress)
+        stale = stale_before + replaced
+    else:
+        def write_bm25(folder: Path) -> None:
+            build_bm25(passages, folder, progress=bm25_progress)
+        stale = 0
+    state = {"resolver": fingerprint, "consulted": consulted_out, "stale": stale, **mention_state}
+    return Linked(references, contained, mentions, write_bm25, state, len(changed | dropped), len(redo))
+
+
+def _by_src_doc(refs: list[Reference], passages: list[Passage]) -> dict[str, list[Reference]]:
+    doc_of = {p.id: p.doc_id for p in passages}
+    out: dict[str, list[Reference]] = {}
+    for r in refs:
+        out.setdefault(doc_of[r.src], []).append(r)
+    return out
+
+
+def _by_child_doc(edges: list[tuple[str, str]], passages: list[Passage]) -> dict[str, list[tuple[str, str]]]:
+    doc_of = {p.id: p.doc_id for p in passages}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for e in edges:
+        out.setdefault(doc_of[e[1]], []).append(e)
+    return out
+
+
+def _mentions(passages: list[Passage], docs: dict[str, list[Passage]], changed: set[str],
+              resolver: ReferenceResolver, prev: Previous | None) -> tuple[list[Mention], dict[str, Any]]:
+    vocab = {d: (sorted(lower_words(ps)) if d in changed or prev is None or d not in prev.vocab else prev.vocab[d])
+             for d, ps in docs.items()}
+    terms = mention_terms(passages, resolver, {w for words in vocab.values() for w in words})
+    fingerprint = terms_fingerprint(terms)
+    trie = term_trie(terms)
+    same = prev is not None and prev.terms == fingerprint
+    hits = [
+        [terms[k] for k in prev.hits.get(p.id, [])] if same and p.doc_id not in changed else scan(p, trie)
+        for p in passages
+    ]
+    state = {
+        "terms": fingerprint,
+        "hits": [{"id": p.id, "terms": [t.key for t in found]} for p, found in zip(passages, hits) if found],
+        "vocab": [{"doc": d, "words": words} for d, words in vocab.items()],
+    }
+    return select_mentions(passages, hits), state
