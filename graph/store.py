@@ -24,7 +24,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,13 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
         os.fsync(f.fileno())
 
 
+def _as_rows(cls: type, objects: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """`asdict` for flat dataclasses of strings, numbers and lists of strings, without its deep copies."""
+    names = [f.name for f in fields(cls)]
+    for obj in objects:
+        yield {n: getattr(obj, n) for n in names}
+
+
 def _open_text(path: Path, root: Path) -> io.TextIOWrapper:
     try:
         return io.TextIOWrapper(open_regular(path, root), encoding="utf-8")
@@ -159,17 +166,17 @@ def _json_type(value: object) -> str:
 
 def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
     """The rows of a JSONL file as `cls` (a dataclass), each field of its declared type."""
+    checks = [(f.name, f.type, _TYPES[f.type]) for f in fields(cls)]
     for n, row in enumerate(_read_jsonl(path, root), start=1):
-        where = f"{path.name} row {n}"
         if not isinstance(row, dict):
-            raise _Damaged(f"{where} is {_json_type(row)}, not an object")
+            raise _Damaged(f"{path.name} row {n} is {_json_type(row)}, not an object")
         try:
             obj = cls(**row)
         except TypeError:
-            raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
-        for f in fields(cls):
-            if not _TYPES[f.type](getattr(obj, f.name)):
-                raise _Damaged(f"{where}: {f.name} is {_json_type(getattr(obj, f.name))}, not {f.type}")
+            raise _Damaged(f"{path.name} row {n} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
+        for name, kind, ok in checks:
+            if not ok(getattr(obj, name)):
+                raise _Damaged(f"{path.name} row {n}: {name} is {_json_type(getattr(obj, name))}, not {kind}")
         yield obj
 
 
@@ -245,9 +252,9 @@ def write_index(
         tmp = folder / f".{name}.tmp"
         tmp.mkdir()
         try:
-            _write_jsonl(tmp / "passages.jsonl", (asdict(p) for p in passages))
-            _write_jsonl(tmp / "references.jsonl", (asdict(r) for r in references))
-            _write_jsonl(tmp / "mentions.jsonl", (asdict(m) for m in mentions))
+            _write_jsonl(tmp / "passages.jsonl", _as_rows(Passage, passages))
+            _write_jsonl(tmp / "references.jsonl", _as_rows(Reference, references))
+            _write_jsonl(tmp / "mentions.jsonl", _as_rows(Mention, mentions))
             _write_jsonl(tmp / "containment.jsonl", ({"parent": a, "child": b} for a, b in containment))
             if bm25 is None:
                 build_bm25(passages, tmp / "bm25", progress=progress)
