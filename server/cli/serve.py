@@ -43,6 +43,7 @@ def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token
             "or pass --insecure if the network is trusted"
         )
     services = services_from(settings)
+    services.watch_index()  # `readtrail index` on the served folder is picked up without a restart
     try:
         server = create_server(services, token=settings.token, host=host, port=port)
     except ValueError as exc:  # a token too short to be safe
