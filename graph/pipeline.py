@@ -85,7 +85,7 @@ def _build(
         raise ValueError(
             f"nothing to index in {', '.join(printable(str(s)) for s in sources)}"
             + (f" ({reasons})" if reasons else "")
-            + ": give files or folders with .md, .rst, .txt, .html, .pdf or .jsonl documents"
+            + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents"
         )
     passages = result.passages
     rebase_sources(passages, sources)
