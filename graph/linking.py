@@ -3,7 +3,8 @@ can reach when the previous generation is given (`graph.previous`); the result i
 
 A document is *changed* when its passages differ from the previous generation's (added and deleted ones
 too).  Then:
-- references: when every document name, file path and `:ref:` label still leads to the same documents
+- references: a passage's citations are taken from the previous generation when its document is unchanged;
+  when every document name, file path and `:ref:` label still leads to the same documents
   (`ReferenceResolver.fingerprint`), a document's references are resolved again only if it changed or
   its resolution looked at a changed document (`ReferenceResolver.consulted`); otherwise all are;
 - containment lies inside a document: redone for changed documents;
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.index import build_bm25, update_bm25
-from graph.mentions import lower_words, mention_terms, scan, select_mentions, term_trie, terms_fingerprint
+from graph.mentions import glossary_terms, lower_words, mention_terms, scan, select_mentions, term_trie, terms_fingerprint
 from graph.model import Mention, Passage, Reference
 from graph.previous import Previous
 from graph.resolver import ReferenceResolver, resolve_references
@@ -72,7 +73,9 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     else:
         redo = set(docs)
     consulted: dict[str, set[str]] = {}
-    fresh = _by_src_doc(resolve_references(passages, resolver, only=redo, consulted=consulted), passages)
+    citations = {p.id: prev.citations.get(p.id, []) for d in docs if d not in changed for p in docs[d]} if prev else {}
+    fresh = _by_src_doc(resolve_references(passages, resolver, only=redo, consulted=consulted, citations=citations),
+                        passages)
     references = [r for d in docs for r in (fresh.get(d, []) if d in redo or prev is None else prev.references.get(d, []))]
     consulted_out = {d: sorted(consulted[d]) for d in consulted}
     if prev:
@@ -99,7 +102,8 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
         def write_bm25(folder: Path) -> None:
             build_bm25(passages, folder, progress=bm25_progress)
         stale = 0
-    state = {"resolver": fingerprint, "consulted": consulted_out, "stale": stale, **mention_state}
+    state = {"resolver": fingerprint, "consulted": consulted_out, "stale": stale, **mention_state,
+             "citations": [{"id": pid, "citations": [vars(c) for c in cs]} for pid, cs in citations.items() if cs]}
     return Linked(references, contained, mentions, write_bm25, state, len(changed | dropped), len(redo))
 
 
@@ -121,9 +125,16 @@ def _by_child_doc(edges: list[tuple[str, str]], passages: list[Passage]) -> dict
 
 def _mentions(passages: list[Passage], docs: dict[str, list[Passage]], changed: set[str],
               resolver: ReferenceResolver, prev: Previous | None) -> tuple[list[Mention], dict[str, Any]]:
-    vocab = {d: (sorted(lower_words(ps)) if d in changed or prev is None or d not in prev.vocab else prev.vocab[d])
-             for d, ps in docs.items()}
-    terms = mention_terms(passages, resolver, {w for words in vocab.values() for w in words})
+    def known(d: str) -> bool:
+        return prev is not None and d not in changed and d in prev.vocab
+
+    # per document: its lowercase words and its glossary entries, taken over where it is unchanged
+    vocab = {d: prev.vocab[d] if known(d) else sorted(lower_words(ps)) for d, ps in docs.items()}  # type: ignore[union-attr]
+    by_id = {p.id: p for p in passages}
+    glossary = {d: prev.glossary.get(d, []) if known(d) else [[t, p.id] for t, p in glossary_terms(ps)]  # type: ignore[union-attr]
+                for d, ps in docs.items()}
+    terms = mention_terms(passages, resolver, {w for words in vocab.values() for w in words},
+                          [(t, by_id[pid]) for entries in glossary.values() for t, pid in entries])
     fingerprint = terms_fingerprint(terms)
     trie = term_trie(terms)
     same = prev is not None and prev.terms == fingerprint
@@ -134,6 +145,6 @@ def _mentions(passages: list[Passage], docs: dict[str, list[Passage]], changed: 
     state = {
         "terms": fingerprint,
         "hits": [{"id": p.id, "terms": [t.key for t in found]} for p, found in zip(passages, hits) if found],
-        "vocab": [{"doc": d, "words": words} for d, words in vocab.items()],
+        "vocab": [{"doc": d, "words": words, "glossary": glossary[d]} for d, words in vocab.items()],
     }
     return select_mentions(passages, hits), state

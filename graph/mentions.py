@@ -80,8 +80,10 @@ def lower_words(passages: Iterable[Passage]) -> set[str]:
     return out
 
 
-def mention_terms(passages: Sequence[Passage], r: ReferenceResolver, lower_vocab: set[str]) -> dict[str, _Term]:
-    """The names a passage can mention, by their lowercased words (`_Term.key`); ambiguous ones left out."""
+def mention_terms(passages: Sequence[Passage], r: ReferenceResolver, lower_vocab: set[str],
+                  glossary: Sequence[tuple[str, Passage]] | None = None) -> dict[str, _Term]:
+    """The names a passage can mention, by their lowercased words (`_Term.key`); ambiguous ones left out.
+    `glossary`: `glossary_terms(passages)`, when known already."""
     terms: list[_Term] = []
 
     def add(surface: str, dst: str, doc: str, exact: bool) -> None:
@@ -109,7 +111,7 @@ def mention_terms(passages: Sequence[Passage], r: ReferenceResolver, lower_vocab
         elif sum(w not in _STOP for w in words) >= 2:
             add(key, roots[top[0]], top[0], False)
     # 2. glossary terms -> defining passage
-    for term, p in glossary_terms(passages):
+    for term, p in glossary_terms(passages) if glossary is None else glossary:
         exact = bool(re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", term))
         add(term, p.id, p.doc_id, exact)
     # 3. entity titles (pre-chunked records whose label is a title)

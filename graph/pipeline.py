@@ -119,7 +119,7 @@ def _build(
     st = linked.state
     state = {
         "manifest.json": manifest(options, result.files, st["resolver"], st["consulted"], st["terms"], st["stale"]),
-        "mention_hits.jsonl": st["hits"], "vocab.jsonl": st["vocab"],
+        "mention_hits.jsonl": st["hits"], "vocab.jsonl": st["vocab"], "citations.jsonl": st["citations"],
     }
     references, mentions = linked.references, linked.mentions
     gen = write_index(folder, passages, references, mentions, linked.containment, meta, bm25=linked.bm25, state=state,

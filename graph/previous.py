@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.ingest import MAX_CHARS, FileRecord
-from graph.model import Passage, Reference
+from graph.model import Citation, Passage, Reference
 from graph.store import FORMAT_VERSION, IndexNotFound, StoredRows, load_rows, read_state
 
 __all__ = ["Previous", "build_options", "load_previous", "manifest"]
@@ -53,7 +53,9 @@ class Previous:
     terms: str  # mentions.terms_fingerprint()
     hits: dict[str, list[str]]  # passage id -> keys of the terms it names (graph.mentions.scan)
     vocab: dict[str, list[str]]  # doc id -> its lowercase words (graph.mentions.lower_words)
+    glossary: dict[str, list[list[str]]]  # doc id -> [term, passage id] (graph.mentions.glossary_terms)
     stale: int  # passages deleted from the BM25 index that its statistics still count
+    citations: dict[str, list[Citation]]  # passage id -> its citations (a passage not listed has none)
     by_doc: dict[str, list[Passage]] = field(default_factory=dict)
     references: dict[str, list[Reference]] = field(default_factory=dict)  # by the citing passage's document
     containment: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # by the child's document
@@ -109,11 +111,13 @@ def load_previous(folder: Path, options: str) -> tuple[Previous | None, str]:
     try:
         hits = read_state(rows.generation, "mention_hits.jsonl") or []
         vocab = read_state(rows.generation, "vocab.jsonl") or []
+        citations = read_state(rows.generation, "citations.jsonl") or []
         return Previous(
             rows=rows, files={r["path"]: FileRecord(**r) for r in manifest["files"]},
             resolver=str(manifest["resolver"]), consulted=dict(manifest["consulted"]), terms=str(manifest["terms"]),
             hits={h["id"]: list(h["terms"]) for h in hits}, vocab={v["doc"]: list(v["words"]) for v in vocab},
-            stale=int(manifest["stale"]),
+            glossary={v["doc"]: [[str(t), str(pid)] for t, pid in v["glossary"]] for v in vocab},
+            stale=int(manifest["stale"]), citations={c["id"]: [Citation(**x) for x in c["citations"]] for c in citations},
         ), ""
     except (KeyError, TypeError, ValueError, AttributeError):
         rows.lease.release()

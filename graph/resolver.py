@@ -412,6 +412,7 @@ class ReferenceResolver:
 def resolve_references(
     passages: Sequence[Passage], resolver: ReferenceResolver | None = None, site_root: str | None = None,
     *, only: Collection[str] | None = None, consulted: dict[str, set[str]] | None = None,
+    citations: dict[str, list[Citation]] | None = None,
 ) -> list[Reference]:
     """Every citation of every passage as a Reference (empty targets and a reason when unresolved); never a
     self-reference.  A bare number ("2.37.3") that names no label is not a reference and is left out.
@@ -420,11 +421,14 @@ def resolve_references(
     earlier in the same passage, or in the one document its document cites by name most of the time.
     `only`: the documents whose passages' citations are resolved (default all); `consulted`, when given,
     receives for each of them the documents its resolution looked at (`ReferenceResolver.consulted`).
+    `citations`: passage id -> its citations, known already (they depend on its text alone); the ones
+    extracted here are added.
     """
     r = resolver or ReferenceResolver(passages, site_root=site_root)
     if only is not None:
         passages = [p for p in passages if p.doc_id in only]
-    cites = [extract_citations(p.text) for p in passages]
+    known = {} if citations is None else citations
+    cites = [known[p.id] if p.id in known else known.setdefault(p.id, extract_citations(p.text)) for p in passages]
     named: dict[str, Counter[str]] = defaultdict(Counter)
     kinds: dict[tuple[str, str], set[str | None]] = defaultdict(set)
     for p, cs in zip(passages, cites):

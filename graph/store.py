@@ -118,10 +118,13 @@ def _held(generation: Path) -> bool:
         os.close(fd)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps with options would build one per row
+
+
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False))
+            f.write(_JSON.encode(row))
             f.write("\n")
         f.flush()
         os.fsync(f.fileno())
