@@ -17,14 +17,16 @@ too).  Then:
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.index import build_bm25, update_bm25
 from graph.mentions import glossary_terms, lower_words, mention_terms, scan, select_mentions, term_trie, terms_fingerprint
-from graph.model import Mention, Passage, Reference
+from graph.model import Citation, Mention, Passage, Reference
+from graph.references import extract_citations
 from graph.previous import Previous
 from graph.resolver import ReferenceResolver, resolve_references
 from graph.structure import containment
@@ -34,6 +36,7 @@ __all__ = ["Linked", "link", "STALE_SHARE"]
 STALE_SHARE = 0.05
 
 Step = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,60 +69,78 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     dropped = set(old) - set(docs)
     report("references")
     resolver = ReferenceResolver(passages, site_root=site_root)
-    fingerprint = resolver.fingerprint()
-    if prev and fingerprint == prev.resolver:
-        gone = changed | dropped
-        redo = changed | {d for d in docs if gone.intersection(prev.consulted.get(d, ()))}
-    else:
-        redo = set(docs)
-    consulted: dict[str, set[str]] = {}
-    citations = {p.id: prev.citations.get(p.id, []) for d in docs if d not in changed for p in docs[d]} if prev else {}
-    fresh = _by_src_doc(resolve_references(passages, resolver, only=redo, consulted=consulted, citations=citations),
-                        passages)
-    references = [r for d in docs for r in (fresh.get(d, []) if d in redo or prev is None else prev.references.get(d, []))]
-    consulted_out = {d: sorted(consulted[d]) for d in consulted}
-    if prev:
-        consulted_out.update({d: v for d, v in prev.consulted.items() if d in docs and d not in redo})
+    references, redo, ref_state = _references(passages, docs, changed | dropped, resolver, prev)
 
     report("containment")
-    edges = dict(_by_child_doc(containment([p for d in changed for p in docs[d]]), passages))
+    edges = _by_doc_of(containment([p for d in changed for p in docs[d]]), lambda e: e[1], passages)
     contained = [e for d in docs for e in (edges.get(d, []) if d in changed else prev.containment.get(d, []) if prev else [])]
 
     report("mentions")
     mentions, mention_state = _mentions(passages, docs, changed, resolver, prev)
 
-    stale_before = prev.stale if prev else 0
-    replaced = sum(len(old[d]) for d in (changed | dropped) if d in old)
-    if prev and stale_before + replaced <= STALE_SHARE * len(passages):
-        previous_bm25 = prev.generation / "bm25"
-        added = [p for d in docs if d in changed for p in docs[d]]
-        drop = sorted((changed | dropped) & set(old))
-
-        def write_bm25(folder: Path) -> None:
-            update_bm25(previous_bm25, folder, drop, added, progress=bm25_progress)
-        stale = stale_before + replaced
-    else:
-        def write_bm25(folder: Path) -> None:
-            build_bm25(passages, folder, progress=bm25_progress)
-        stale = 0
-    state = {"resolver": fingerprint, "consulted": consulted_out, "stale": stale, **mention_state,
-             "citations": [{"id": pid, "citations": [vars(c) for c in cs]} for pid, cs in citations.items() if cs]}
+    write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, bm25_progress)
+    state = {**ref_state, **mention_state, "stale": stale}
     return Linked(references, contained, mentions, write_bm25, state, len(changed | dropped), len(redo))
 
 
-def _by_src_doc(refs: list[Reference], passages: list[Passage]) -> dict[str, list[Reference]]:
-    doc_of = {p.id: p.doc_id for p in passages}
-    out: dict[str, list[Reference]] = {}
-    for r in refs:
-        out.setdefault(doc_of[r.src], []).append(r)
-    return out
+def _references(passages: list[Passage], docs: dict[str, list[Passage]], gone: set[str], resolver: ReferenceResolver,
+                prev: Previous | None) -> tuple[list[Reference], set[str], dict[str, Any]]:
+    """(references in passage order, the documents resolved again, their state)."""
+    fingerprint = resolver.fingerprint()
+    if prev and fingerprint == prev.resolver:
+        redo = {d for d in docs if d in gone or gone.intersection(prev.consulted.get(d, ()))}
+    else:
+        redo = set(docs)
+    consulted: dict[str, set[str]] = {}
+    stored = prev.citations if prev else {}
+    # citations depend on the text alone: an unchanged document's are taken from the state
+    citations: dict[str, list[Citation]] = {}
+    for d in redo - gone:
+        citations.update(_stored_citations(docs[d], stored.get(d)))
+    refs = resolve_references(passages, resolver, only=redo, consulted=consulted, citations=citations)
+    fresh = _by_doc_of(refs, lambda r: r.src, passages)
+    references = [r for d in docs for r in (fresh.get(d, []) if d in redo or prev is None else prev.references.get(d, []))]
+    consulted_out = {d: sorted(v) for d, v in consulted.items()}
+    if prev:
+        consulted_out.update({d: v for d, v in prev.consulted.items() if d in docs and d not in redo})
+    lines = [_citation_row(d, ps, citations) if d in redo else stored.get(d) for d, ps in docs.items()]
+    state = {"resolver": fingerprint, "consulted": consulted_out, "citations": [r for r in lines if r]}
+    return references, redo, state
 
 
-def _by_child_doc(edges: list[tuple[str, str]], passages: list[Passage]) -> dict[str, list[tuple[str, str]]]:
+def _citation_row(doc: str, passages: list[Passage], citations: dict[str, list[Citation]]) -> dict[str, Any] | None:
+    """A document's citations for the state (one line, led by its id; None when it has none)."""
+    rows = {p.id: [vars(c) for c in citations[p.id]] for p in passages if citations[p.id]}
+    return {"doc": doc, "passages": rows} if rows else None
+
+
+def _stored_citations(passages: list[Passage], line: str | None) -> dict[str, list[Citation]]:
+    """The citations of an unchanged document's passages from its state line; extracted again if unreadable."""
+    try:
+        rows = json.loads(line)["passages"] if line else {}
+        return {p.id: [Citation(**c) for c in rows.get(p.id, [])] for p in passages}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {p.id: extract_citations(p.text) for p in passages}
+
+
+def _bm25(passages: list[Passage], docs: dict[str, list[Passage]], changed: set[str], dropped: set[str],
+          prev: Previous | None, progress: Callable[[int], None] | None) -> tuple[Callable[[Path], None], int]:
+    """(what writes the BM25 index, how many stale passages it will count)."""
+    old = prev.by_doc if prev else {}
+    replaced = sum(len(old[d]) for d in (changed | dropped) if d in old)
+    if prev is None or prev.stale + replaced > STALE_SHARE * len(passages):
+        return (lambda folder: build_bm25(passages, folder, progress=progress)), 0
+    previous, drop = prev.generation / "bm25", sorted((changed | dropped) & set(old))
+    added = [p for d in docs if d in changed for p in docs[d]]
+    return (lambda folder: update_bm25(previous, folder, drop, added, progress=progress)), prev.stale + replaced
+
+
+def _by_doc_of(items: list[T], pid_of: Callable[[T], str], passages: list[Passage]) -> dict[str, list[T]]:
+    """`items` grouped by the document of the passage `pid_of(item)` names, in their order."""
     doc_of = {p.id: p.doc_id for p in passages}
-    out: dict[str, list[tuple[str, str]]] = {}
-    for e in edges:
-        out.setdefault(doc_of[e[1]], []).append(e)
+    out: dict[str, list[T]] = {}
+    for item in items:
+        out.setdefault(doc_of[pid_of(item)], []).append(item)
     return out
 
 

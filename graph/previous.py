@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from graph.ingest import MAX_CHARS, FileRecord
-from graph.model import Citation, Passage, Reference
+from graph.model import Passage, Reference
 from graph.store import FORMAT_VERSION, IndexNotFound, StoredRows, load_rows, read_state
 
 __all__ = ["Previous", "build_options", "load_previous", "manifest"]
 
 _CODE = Path(__file__).resolve().parent
+# a line of citations.jsonl starts with its document's id (ids are [A-Za-z0-9._-]): decoded only when needed
+_CITATION_LINE = re.compile(r'^\{"doc": "([A-Za-z0-9._-]+)", ')
 
 
 def _code_version() -> str:
@@ -55,7 +58,7 @@ class Previous:
     vocab: dict[str, list[str]]  # doc id -> its lowercase words (graph.mentions.lower_words)
     glossary: dict[str, list[list[str]]]  # doc id -> [term, passage id] (graph.mentions.glossary_terms)
     stale: int  # passages deleted from the BM25 index that its statistics still count
-    citations: dict[str, list[Citation]]  # passage id -> its citations (a passage not listed has none)
+    citations: dict[str, str]  # doc id -> its passages' citations, a JSON line as stored (`citation_line`)
     by_doc: dict[str, list[Passage]] = field(default_factory=dict)
     references: dict[str, list[Reference]] = field(default_factory=dict)  # by the citing passage's document
     containment: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # by the child's document
@@ -111,13 +114,13 @@ def load_previous(folder: Path, options: str) -> tuple[Previous | None, str]:
     try:
         hits = read_state(rows.generation, "mention_hits.jsonl") or []
         vocab = read_state(rows.generation, "vocab.jsonl") or []
-        citations = read_state(rows.generation, "citations.jsonl") or []
+        citations = read_state(rows.generation, "citations.jsonl", raw=True) or []
         return Previous(
             rows=rows, files={r["path"]: FileRecord(**r) for r in manifest["files"]},
             resolver=str(manifest["resolver"]), consulted=dict(manifest["consulted"]), terms=str(manifest["terms"]),
             hits={h["id"]: list(h["terms"]) for h in hits}, vocab={v["doc"]: list(v["words"]) for v in vocab},
             glossary={v["doc"]: [[str(t), str(pid)] for t, pid in v["glossary"]] for v in vocab},
-            stale=int(manifest["stale"]), citations={c["id"]: [Citation(**x) for x in c["citations"]] for c in citations},
+            stale=int(manifest["stale"]), citations={m.group(1): line for line in citations if (m := _CITATION_LINE.match(line))},
         ), ""
     except (KeyError, TypeError, ValueError, AttributeError):
         rows.lease.release()

@@ -121,10 +121,11 @@ def _held(generation: Path) -> bool:
 _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps with options would build one per row
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> None:
+    """One JSON object a line; a str row is a line encoded already (kept from a previous generation)."""
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(_JSON.encode(row))
+            f.write(row if isinstance(row, str) else _JSON.encode(row))
             f.write("\n")
         f.flush()
         os.fsync(f.fileno())
@@ -298,10 +299,14 @@ def _write_state(folder: Path, state: dict[str, Any]) -> None:
             (folder / name).write_text(json.dumps(value), encoding="utf-8")
 
 
-def read_state(generation: Path, name: str) -> Any:
-    """A state file of `generation` (JSON value, or a list of rows for .jsonl); None if absent or unreadable."""
+def read_state(generation: Path, name: str, raw: bool = False) -> Any:
+    """A state file of `generation` (JSON value, or a list of rows for .jsonl, as text lines with `raw`);
+    None if absent or unreadable."""
     path = generation / "state" / name
     try:
+        if raw:
+            with _open_text(path, generation) as f:
+                return [line.rstrip("\n") for line in f if line.strip()]
         if name.endswith(".jsonl"):
             return list(_read_jsonl(path, generation))
         with _open_text(path, generation) as f:
