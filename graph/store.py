@@ -383,16 +383,13 @@ def load_rows(folder: Path) -> StoredRows:
 def load_index(folder: Path) -> StoredIndex:
     """The live generation of the index in `folder`; IndexNotFound (one line) if none or damaged."""
     folder = Path(folder).resolve()
-    gen, lease, meta = _open_generation(folder)
+    rows = load_rows(folder)
     with _reading(folder):
-        passages = list(_rows(Passage, gen / "passages.jsonl", folder))
-        references = list(_rows(Reference, gen / "references.jsonl", folder))
-        mentions = list(_rows(Mention, gen / "mentions.jsonl", folder))
-        containment = [(c.parent, c.child) for c in _rows(_Contained, gen / "containment.jsonl", folder)]
-        by_id = {p.id: i for i, p in enumerate(passages)}
-        bm25 = BM25Index(gen / "bm25", by_id)
-    g = build_graph(passages, references, containment, mentions)
+        mentions = list(_rows(Mention, rows.generation / "mentions.jsonl", folder))
+        by_id = {p.id: i for i, p in enumerate(rows.passages)}
+        bm25 = BM25Index(rows.generation / "bm25", by_id)
+    g = build_graph(rows.passages, rows.references, rows.containment, mentions)
     return StoredIndex(
-        folder=folder, generation=gen, meta=meta, passages=passages, references=references,
-        mentions=mentions, graph=g, bm25=bm25, by_id=by_id, lease=lease,
+        folder=folder, generation=rows.generation, meta=rows.meta, passages=rows.passages,
+        references=rows.references, mentions=mentions, graph=g, bm25=bm25, by_id=by_id, lease=rows.lease,
     )
