@@ -110,6 +110,20 @@ def test_other_options_or_full_rebuild_everything(tmp_path: Path) -> None:
     assert build_index([src], index, site_root="/docs/", parse_seconds=5).incremental.startswith("full build")
 
 
+@pytest.mark.parametrize("setting", ["FORMAT_VERSION", "MAX_CHARS", "_code_version"])
+def test_another_format_chunk_size_or_write_side_code_rebuilds_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str,
+) -> None:
+    from graph import previous
+
+    src, index = tmp_path / "src", tmp_path / "index"
+    _write(src, FILES)
+    build_index([src], index)
+    value = (lambda: "other code") if setting == "_code_version" else getattr(previous, setting) + 1
+    monkeypatch.setattr(previous, setting, value)
+    assert build_index([src], index).incremental == "full build (other sources, options or readtrail version)"
+
+
 def test_unchanged_files_are_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from graph import ingest
 
