@@ -178,3 +178,43 @@ def test_bm25_is_updated_in_a_copy_until_stale_passages_pass_their_share(tmp_pat
     build_index([src], tmp_path / "full", full=True)
     full = _snapshot(tmp_path / "full")
     assert {k: v for k, v in got.items() if k != "search"} == {k: v for k, v in full.items() if k != "search"}
+
+
+def test_a_crash_midway_leaves_the_old_index_and_the_next_run_recovers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph import linking
+
+    src, index = tmp_path / "src", tmp_path / "index"
+    _write(src, FILES)
+    build_index([src], index)
+    before, rows = current_generation(index), _snapshot(index)
+
+    def crash(*_a: object, **_k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(linking, "STALE_SHARE", 1.0)
+    monkeypatch.setattr(linking, "update_bm25", crash)
+    (src / "faq.md").write_text(FILES["faq.md"] + "Changed.\n", encoding="utf-8")
+    with pytest.raises(OSError, match="disk full"):
+        build_index([src], index)
+    assert current_generation(index) == before and _snapshot(index) == rows
+    assert [p.name for p in index.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.undo()
+    assert build_index([src], index).incremental.startswith("4 of 5 files unchanged, 1 documents changed")
+    _same_as_full(src, index, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["manifest", "citations"])
+def test_damaged_state_means_a_full_build_or_citations_extracted_again(tmp_path: Path, damage: str) -> None:
+    src, index = tmp_path / "src", tmp_path / "index"
+    _write(src, FILES)
+    build_index([src], index)
+    state = current_generation(index) / "state"
+    if damage == "manifest":
+        (state / "manifest.json").write_text("{not json", encoding="utf-8")
+    else:
+        lines = (state / "citations.jsonl").read_text(encoding="utf-8").splitlines()
+        (state / "citations.jsonl").write_text("\n".join(line[:40] + "garbage" for line in lines) + "\n", encoding="utf-8")
+    _write(src, {"guide/setup.md": FILES["guide/setup.md"] + "\n### 2.1 Drivers\n\nUse driver 7.\n"})
+    report = build_index([src], index)
+    assert report.incremental.startswith("full build (no incremental state)" if damage == "manifest" else "4 of 5 files")
+    _same_as_full(src, index, tmp_path)
