@@ -1,11 +1,15 @@
-"""BM25 over passages with tantivy (English stemming): build into a folder, open, search.
+"""BM25 over passages with tantivy (English stemming): build into a folder, update a copy, open, search.
 
 A heading-only passage is never a hit (`heading_only`): it stays in the index, marked, so the
-other passages score exactly as before, and searches leave it out."""
+other passages score exactly as before, and searches leave it out.  A passage is stored by its id
+(`pid`), so that an incremental re-index can replace one document's passages in a copy of the
+previous index (`update_bm25`) while the others move in the passage list; indexes written before
+(format 2) store the passage's position (`pos`) instead and are read as they are."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,14 +17,14 @@ import tantivy
 
 from graph.model import Passage
 
-__all__ = ["BM25Index", "IndexHit", "build_bm25"]
+__all__ = ["BM25Index", "IndexHit", "build_bm25", "update_bm25"]
 
 _WORD = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*", re.UNICODE)
 
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
-    sb.add_unsigned_field("pos", stored=True, fast=True, indexed=True)
+    sb.add_text_field("pid", stored=True, tokenizer_name="raw")
     sb.add_text_field("doc_id", stored=False, tokenizer_name="raw")
     sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
     sb.add_text_field("kind", stored=False, tokenizer_name="raw")  # "heading" for a heading-only passage
@@ -39,6 +43,22 @@ def heading_only(p: Passage) -> bool:
     return bool(p.heading_path) and p.text.split() == p.heading_path[-1].split()
 
 
+def _add(writer: tantivy.IndexWriter, passages: Sequence[Passage], progress: Callable[[int], None] | None) -> None:
+    for n, p in enumerate(passages):
+        doc = tantivy.Document()
+        doc.add_text("pid", p.id)
+        doc.add_text("doc_id", p.doc_id)
+        doc.add_text("text", _content(p))
+        doc.add_text("kind", "heading" if heading_only(p) else "passage")
+        writer.add_document(doc)
+        if progress and n % 500 == 499:
+            progress(500)
+    writer.commit()
+    writer.wait_merging_threads()
+    if progress:
+        progress(len(passages) % 500)
+
+
 def build_bm25(
     passages: Sequence[Passage],
     folder: Path,
@@ -47,20 +67,26 @@ def build_bm25(
     """Write a tantivy index of `passages` into `folder` (which must be new or empty)."""
     folder.mkdir(parents=True, exist_ok=True)
     index = tantivy.Index(_schema(), path=str(folder))
+    _add(index.writer(heap_size=128_000_000, num_threads=1), passages, progress)
+
+
+def update_bm25(
+    previous: Path,
+    folder: Path,
+    drop_docs: Iterable[str],
+    passages: Sequence[Passage],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Copy the index in `previous` (never changed) to `folder`, drop the documents `drop_docs`, add `passages`.
+
+    The dropped passages still count in tantivy's term statistics until it merges their segment, so
+    scores drift slightly from a fresh build; the caller bounds that drift (`graph.incremental`)."""
+    shutil.copytree(previous, folder)
+    index = tantivy.Index.open(str(folder))
     writer = index.writer(heap_size=128_000_000, num_threads=1)
-    for pos, p in enumerate(passages):
-        doc = tantivy.Document()
-        doc.add_unsigned("pos", pos)
-        doc.add_text("doc_id", p.doc_id)
-        doc.add_text("text", _content(p))
-        doc.add_text("kind", "heading" if heading_only(p) else "passage")
-        writer.add_document(doc)
-        if progress and pos % 500 == 499:
-            progress(500)
-    writer.commit()
-    writer.wait_merging_threads()
-    if progress:
-        progress(len(passages) % 500)
+    for doc_id in drop_docs:
+        writer.delete_documents_by_term("doc_id", doc_id)
+    _add(writer, passages, progress)
 
 
 @dataclass(frozen=True)
@@ -69,17 +95,26 @@ class IndexHit:
     score: float
 
 
-class BM25Index:
-    """A read-only handle on a built index; thread-safe for concurrent searches."""
+def _has_field(index: tantivy.Index, name: str) -> bool:
+    try:
+        tantivy.Query.term_query(index.schema, name, "x")
+        return True
+    except ValueError:
+        return False
 
-    def __init__(self, folder: Path) -> None:
+
+class BM25Index:
+    """A read-only handle on a built index; thread-safe for concurrent searches.
+
+    `positions`: passage id -> position in the stored passage list (indexes that store ids)."""
+
+    def __init__(self, folder: Path, positions: Mapping[str, int] | None = None) -> None:
         self._index = tantivy.Index.open(str(folder))
         self._index.reload()
-        try:  # indexes written before heading-only passages were marked have no "kind"
-            tantivy.Query.term_query(self._index.schema, "kind", "heading")
-            self._kinds = True
-        except ValueError:
-            self._kinds = False
+        self._kinds = _has_field(self._index, "kind")  # indexes written before heading-only passages were marked have none
+        self._positions = positions if _has_field(self._index, "pid") else None
+        if self._positions is None and _has_field(self._index, "pid"):
+            raise ValueError(f"the BM25 index in {folder} stores passage ids: open it with their positions")
 
     @staticmethod
     def terms(query: str) -> list[str]:
@@ -101,7 +136,10 @@ class BM25Index:
             parsed = tantivy.Query.boolean_query(clauses)
         searcher = self._index.searcher()
         result = searcher.search(parsed, limit=limit, offset=offset, count=False)
-        return [
-            IndexHit(pos=int(searcher.doc(addr)["pos"][0]), score=float(score))
-            for score, addr in result.hits
-        ]
+        hits = [IndexHit(pos=self._position(searcher.doc(addr)), score=float(score)) for score, addr in result.hits]
+        return sorted(hits, key=lambda h: (-h.score, h.pos))  # equal scores in passage order, however stored
+
+    def _position(self, doc: tantivy.Document) -> int:
+        if self._positions is None:
+            return int(doc["pos"][0])
+        return self._positions[doc["pid"][0]]

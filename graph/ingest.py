@@ -12,9 +12,14 @@ still indexed; files with invalid UTF-8 are indexed with replacement characters 
 warning line.  Ids repeated across files (two files mapping to one doc id, JSONL `_id`s
 repeated in another file) are renamed (`-2` on the doc id, `~dup2` on a passage id) and
 reported.  Paths and reasons in reports are printable (`graph.printable`).
+
+Every file read is recorded (`FileRecord`: its content hash, its documents, its notes), so that a
+re-index can take a file whose bytes have not changed from the previous index (`Reuse`) instead
+of parsing it again; a file reused keeps its notes, a file whose ids were renamed is always parsed.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +33,9 @@ from graph.parsers import BINARY_FORMATS, PARSERS, parser_for
 from graph.printable import printable
 from graph.safe_open import FileRefused, file_kind, read_regular
 
-__all__ = ["IngestError", "IngestResult", "ingest", "MAX_CHARS", "MAX_FILE_BYTES", "PARSE_SECONDS"]
+__all__ = [
+    "FileRecord", "IngestError", "IngestResult", "Reuse", "ingest", "MAX_CHARS", "MAX_FILE_BYTES", "PARSE_SECONDS",
+]
 
 MAX_CHARS = 1500
 MAX_FILE_BYTES = 200_000_000
@@ -54,12 +61,29 @@ class IngestError:
 
 
 @dataclass
+class FileRecord:
+    """What a file read gave: enough to take it again from the index if its bytes are the same."""
+
+    path: str  # absolute, as walked
+    sha256: str
+    docs: list[list[str]]  # [doc id, title, source] of each document, as parsed (before titles are told apart)
+    notes: list[str]  # the reasons reported for this file, reported again when it is reused
+    renamed: bool = False  # an id was renamed for a clash with another file: never reused
+
+
+# Reuse(path, sha256) -> the passages (as chunked) and notes of that file from the previous index, or None
+Reuse = Callable[[str, str], tuple[list[Passage], list[str]] | None]
+
+
+@dataclass
 class IngestResult:
     passages: list[Passage]
     errors: list[IngestError]
     files_seen: int  # files with a known extension (or named explicitly) that were looked at
     files_ignored: int = 0  # files in walked folders whose extension no parser reads (each also in errors)
     documents: int = 0
+    files: list[FileRecord] = field(default_factory=list)
+    reused: int = 0  # files taken from the previous index unparsed
 
 
 @dataclass
@@ -209,41 +233,72 @@ def ingest(
     progress: Callable[[int, int, str], None] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
     parse_seconds: float = PARSE_SECONDS,
+    reuse: Reuse | None = None,
 ) -> IngestResult:
     """Parse and chunk every supported file under `sources` (files or folders).
 
     `progress(done, total, path)` is called after each file.  A file over `max_file_bytes`
     is not read; one whose parsing takes over `parse_seconds` (scaled up past 10 MB) is
     dropped.  Never raises for a bad file: its problem is in `errors`, one line.
+    `reuse`: the previous index's passages of an unchanged file, taken instead of parsing it
+    (unless one of its ids is now taken by a file before it: then it is parsed, and renamed).
     """
     walked = _collect(sources)
     errors = walked.errors
-    passages: list[Passage] = []
+    out = IngestResult(passages=[], errors=errors, files_seen=len(walked.files), files_ignored=walked.ignored)
     doc_ids: dict[str, str] = {}  # doc id -> the file that has it
     passage_seen: set[str] = set()
-    documents = 0
-    total = len(walked.files)
     with ParseWorker() as worker:
         for done, c in enumerate(walked.files, start=1):
             name = str(c.path)
             raw = _read(c, max_file_bytes, errors)
-            docs = [] if raw is None else _parse(worker, c, raw, parse_seconds, errors)
-            del raw
-            for doc in docs:
-                _unique_doc_id(doc, name, doc_ids, errors)
-                try:
-                    new = chunk(doc, MAX_CHARS)
-                except Exception as e:  # a bug, not the file's fault; keep going
-                    errors.append(IngestError(name, f"could not chunk {doc.doc_id}: {type(e).__name__}: {e}"))
-                    continue
-                _unique_passage_ids(new, name, passage_seen, errors)
-                passages.extend(new)
-                documents += 1
+            if raw is not None:
+                record = FileRecord(os.path.abspath(c.path), hashlib.sha256(raw).hexdigest(), [], [])
+                first_error = len(errors)
+                taken = reuse(record.path, record.sha256) if reuse else None
+                if taken and _free(taken[0], doc_ids, passage_seen):
+                    new, notes = taken
+                    errors.extend(IngestError(name, n) for n in notes)
+                    out.reused += 1
+                else:
+                    new = _parse_and_chunk(worker, c, raw, parse_seconds, errors, doc_ids, passage_seen, record)
+                del raw
+                for p in new:
+                    if not record.docs or record.docs[-1][0] != p.doc_id:
+                        record.docs.append([p.doc_id, p.doc_title, p.source])
+                    doc_ids.setdefault(p.doc_id, name)
+                    passage_seen.add(p.id)
+                record.notes = [e.reason for e in errors[first_error:]]
+                out.files.append(record)
+                out.passages.extend(new)
+                out.documents += len(record.docs)
             if progress:
-                progress(done, total, name)
-    return IngestResult(
-        passages=passages, errors=errors, files_seen=total, files_ignored=walked.ignored, documents=documents,
-    )
+                progress(done, out.files_seen, name)
+    return out
+
+
+def _free(passages: list[Passage], doc_ids: dict[str, str], passage_seen: set[str]) -> bool:
+    """None of these passages' ids is taken yet (else the file is parsed again, and renamed as before)."""
+    return not any(p.doc_id in doc_ids or p.id in passage_seen for p in passages)
+
+
+def _parse_and_chunk(
+    worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
+    doc_ids: dict[str, str], passage_seen: set[str], record: FileRecord,
+) -> list[Passage]:
+    name = str(c.path)
+    passages: list[Passage] = []
+    for doc in _parse(worker, c, raw, seconds, errors):
+        record.renamed |= _unique_doc_id(doc, name, doc_ids, errors)
+        try:
+            new = chunk(doc, MAX_CHARS)
+        except Exception as e:  # a bug, not the file's fault; keep going
+            errors.append(IngestError(name, f"could not chunk {doc.doc_id}: {type(e).__name__}: {e}"))
+            continue
+        record.renamed |= _unique_passage_ids(new, name, passage_seen, errors)
+        passage_seen.update(p.id for p in new)
+        passages.extend(new)
+    return passages
 
 
 def _parse(
@@ -265,10 +320,11 @@ def _parse(
     return docs
 
 
-def _unique_doc_id(doc: ParsedDocument, name: str, doc_ids: dict[str, str], errors: list[IngestError]) -> None:
+def _unique_doc_id(doc: ParsedDocument, name: str, doc_ids: dict[str, str], errors: list[IngestError]) -> bool:
+    """Rename `doc` if its id is taken (reported); True when renamed."""
     if doc.doc_id not in doc_ids:
         doc_ids[doc.doc_id] = name
-        return
+        return False
     n = 2
     while f"{doc.doc_id}-{n}" in doc_ids:
         n += 1
@@ -276,9 +332,11 @@ def _unique_doc_id(doc: ParsedDocument, name: str, doc_ids: dict[str, str], erro
     errors.append(IngestError(name, f"doc id {doc.doc_id!r} already used by {doc_ids[doc.doc_id]}: renamed {new!r}"))
     doc_ids[new] = name
     doc.doc_id = new
+    return True
 
 
-def _unique_passage_ids(new: list[Passage], name: str, seen: set[str], errors: list[IngestError]) -> None:
+def _unique_passage_ids(new: list[Passage], name: str, seen: set[str], errors: list[IngestError]) -> bool:
+    """Rename passages whose ids another file took (reported); True when any was."""
     renamed: list[str] = []
     for p in new:
         if p.id in seen:
@@ -291,3 +349,4 @@ def _unique_passage_ids(new: list[Passage], name: str, seen: set[str], errors: l
     if renamed:
         shown = ", ".join(renamed[:5]) + (" ..." if len(renamed) > 5 else "")
         errors.append(IngestError(name, f"{len(renamed)} passage id(s) already used by another file, renamed with ~dupN: {shown}"))
+    return bool(renamed)

@@ -6,15 +6,20 @@ passage's own document are skipped, and each passage keeps at most `max_per_pass
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.model import Mention, Passage
 from graph.resolver import ReferenceResolver
 
-__all__ = ["find_mentions", "glossary_terms"]
+__all__ = [
+    "find_mentions", "glossary_terms", "lower_words", "mention_terms", "terms_fingerprint", "term_trie", "scan",
+    "select_mentions",
+]
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*")
 _STOP = frozenset({"of", "and", "for", "on", "in", "the", "to", "a", "an", "by", "with", "at", "de", "la", "von", "&"})
@@ -31,6 +36,10 @@ class _Term:
     dst: str
     doc: str
     exact: bool  # acronyms: the text must match case exactly
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.tokens)
 
 
 def glossary_terms(passages: Sequence[Passage]) -> list[tuple[str, Passage]]:
@@ -60,30 +69,21 @@ def _title_like(label: str) -> bool:
     return not re.match(r"^(?:part|chapter|section|article|rule|schedule|app(?:endix)?|annex)\b", label, re.I)
 
 
-def find_mentions(
-    passages: Sequence[Passage],
-    resolver: ReferenceResolver | None = None,
-    *,
-    max_per_passage: int = 8,
-    max_df: float = 0.01,
-    min_df_cap: int = 30,
-) -> list[Mention]:
-    """Mentions from passages to document roots, glossary entries and entity-titled passages.
-
-    `resolver` supplies the learned document aliases (built here when omitted). A term found in
-    more than max(min_df_cap, max_df * len(passages)) passages is treated as too common.
-    """
-    if not passages:
-        return []
-    r = resolver or ReferenceResolver(passages)
-    # tokens are made per passage, twice, never held for the whole corpus (~150 bytes a token)
-    lower_vocab: set[str] = set()
+def lower_words(passages: Iterable[Passage]) -> set[str]:
+    """Words written in lowercase somewhere other than at a passage's start: such a word alone is no name."""
+    out: set[str] = set()
     for p in passages:
         for i, m in enumerate(_TOKEN.finditer(p.text)):
             t = m.group(0)
-            if t.islower() and i > 0:
-                lower_vocab.add(t)
+            if i > 0 and t.islower():
+                out.add(t)
+    return out
 
+
+def mention_terms(passages: Sequence[Passage], r: ReferenceResolver, lower_vocab: set[str],
+                  glossary: Sequence[tuple[str, Passage]] | None = None) -> dict[str, _Term]:
+    """The names a passage can mention, by their lowercased words (`_Term.key`); ambiguous ones left out.
+    `glossary`: `glossary_terms(passages)`, when known already."""
     terms: list[_Term] = []
 
     def add(surface: str, dst: str, doc: str, exact: bool) -> None:
@@ -111,7 +111,7 @@ def find_mentions(
         elif sum(w not in _STOP for w in words) >= 2:
             add(key, roots[top[0]], top[0], False)
     # 2. glossary terms -> defining passage
-    for term, p in glossary_terms(passages):
+    for term, p in glossary_terms(passages) if glossary is None else glossary:
         exact = bool(re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", term))
         add(term, p.id, p.doc_id, exact)
     # 3. entity titles (pre-chunked records whose label is a title)
@@ -128,42 +128,62 @@ def find_mentions(
     by_tokens: dict[tuple[str, ...], list[_Term]] = defaultdict(list)
     for t in terms:
         by_tokens[t.tokens].append(t)
-    trie: dict = {}
-    for tk, ts in by_tokens.items():
-        if len({t.dst for t in ts}) != 1:
-            continue
-        node = trie
-        for w in tk:
-            node = node.setdefault(w, {})
-        node[None] = min(ts, key=lambda t: (t.surface.islower(), not t.exact))
+    return {
+        " ".join(tk): min(ts, key=lambda t: (t.surface.islower(), not t.exact))
+        for tk, ts in by_tokens.items() if len({t.dst for t in ts}) == 1
+    }
 
-    hits: list[list[_Term]] = []
+
+def terms_fingerprint(terms: dict[str, _Term]) -> str:
+    """Equal for two term sets that find the same names in any text."""
+    rows = sorted((k, t.surface, t.dst, t.doc, t.exact) for k, t in terms.items())
+    return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+
+
+def term_trie(terms: dict[str, _Term]) -> dict:
+    trie: dict = {}
+    for term in terms.values():
+        node = trie
+        for w in term.tokens:
+            node = node.setdefault(w, {})
+        node[None] = term
+    return trie
+
+
+def scan(p: Passage, trie: dict) -> list[_Term]:
+    """The terms `p` names, longest match first, each once, in order."""
+    ts = _tokens(p.text)
+    found: list[_Term] = []
+    seen: set[int] = set()
+    i, n = 0, len(ts)
+    while i < n:
+        node = trie.get(ts[i][0].lower())
+        j, best, best_j = i, None, i
+        while node is not None:
+            term = node.get(None)
+            if term is not None and _case_ok(term, ts[i:j + 1]):
+                best, best_j = term, j
+            j += 1
+            node = node.get(ts[j][0].lower()) if j < n else None
+        if best is not None:
+            if id(best) not in seen:
+                seen.add(id(best))
+                found.append(best)
+            i = best_j + 1
+        else:
+            i += 1
+    return found
+
+
+def select_mentions(
+    passages: Sequence[Passage], hits: Sequence[list[_Term]], *,
+    max_per_passage: int = 8, max_df: float = 0.01, min_df_cap: int = 30,
+) -> list[Mention]:
+    """Mentions from the terms each passage names (`hits[i]` for `passages[i]`), too common ones dropped."""
     df: dict[int, int] = defaultdict(int)
-    for p in passages:
-        ts = _tokens(p.text)
-        found: list[_Term] = []
-        seen: set[int] = set()
-        i, n = 0, len(ts)
-        while i < n:
-            node = trie.get(ts[i][0].lower())
-            j, best, best_j = i, None, i
-            while node is not None:
-                term = node.get(None)
-                if term is not None and _case_ok(term, ts[i:j + 1]):
-                    best, best_j = term, j
-                j += 1
-                node = node.get(ts[j][0].lower()) if j < n else None
-            if best is not None:
-                if id(best) not in seen:
-                    seen.add(id(best))
-                    found.append(best)
-                i = best_j + 1
-            else:
-                i += 1
+    for found in hits:
         for t in found:
             df[id(t)] += 1
-        hits.append(found)
-
     cap = max(min_df_cap, int(max_df * len(passages)))
     out: list[Mention] = []
     for p, found in zip(passages, hits):
@@ -176,6 +196,28 @@ def find_mentions(
             if len(kept) >= max_per_passage:
                 break
     return out
+
+
+def find_mentions(
+    passages: Sequence[Passage],
+    resolver: ReferenceResolver | None = None,
+    *,
+    max_per_passage: int = 8,
+    max_df: float = 0.01,
+    min_df_cap: int = 30,
+) -> list[Mention]:
+    """Mentions from passages to document roots, glossary entries and entity-titled passages.
+
+    `resolver` supplies the learned document aliases (built here when omitted). A term found in
+    more than max(min_df_cap, max_df * len(passages)) passages is treated as too common.
+    """
+    if not passages:
+        return []
+    r = resolver or ReferenceResolver(passages)
+    # tokens are made per passage, twice, never held for the whole corpus (~150 bytes a token)
+    trie = term_trie(mention_terms(passages, r, lower_words(passages)))
+    return select_mentions(passages, [scan(p, trie) for p in passages], max_per_passage=max_per_passage,
+                           max_df=max_df, min_df_cap=min_df_cap)
 
 
 def _case_ok(term: _Term, toks: list[tuple[str, int, int]]) -> bool:

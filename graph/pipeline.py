@@ -1,4 +1,8 @@
-"""Files on disk -> passages -> references, containment, mentions -> a stored index."""
+"""Files on disk -> passages -> references, containment, mentions -> a stored index.
+
+On an existing index built with the same options, unchanged files are not parsed again and the link
+stage redoes only what the changes reach (`graph.previous`, `graph.linking`); `full=True` rebuilds all.
+Either way the new generation is written beside the old one and swapped in when complete."""
 from __future__ import annotations
 
 import time
@@ -8,11 +12,10 @@ from pathlib import Path
 
 from graph.ids import distinct_titles, rebase_sources
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
-from graph.mentions import find_mentions
+from graph.linking import link
+from graph.previous import Previous, build_options, load_previous, manifest
 from graph.printable import printable
-from graph.resolver import resolve_references
 from graph.store import check_index_folder, write_index
-from graph.structure import containment
 
 __all__ = ["BuildReport", "build_index"]
 
@@ -31,6 +34,7 @@ class BuildReport:
     errors: list[IngestError]
     files_seen: int
     seconds: dict[str, float]
+    incremental: str = ""  # what was reused, or why everything was rebuilt
 
 
 def build_index(
@@ -41,6 +45,7 @@ def build_index(
     *,
     max_file_bytes: int = MAX_FILE_BYTES,
     parse_seconds: float = PARSE_SECONDS,
+    full: bool = False,
 ) -> BuildReport:
     """Index `sources` (files or folders) into `folder`; the old index stays live until the swap.
 
@@ -48,17 +53,31 @@ def build_index(
     files over 10 MB), is left out and reported in `errors` like every other file not read.
     `site_root`: the URL path the indexed folder is served at ("/", "/docs/"), for site-absolute links
     such as `/docs/x/`; None: such links are tried from the folder root and below (`graph.links`).
+    `full`: parse and link everything even where the current index could lend its results.
     """
     def report(stage: str, done: int, total: int, detail: str = "") -> None:
         if progress:
             progress(stage, done, total, detail)
 
     check_index_folder(folder)  # before the parsing, not after it
+    options = build_options(list(sources), site_root, max_file_bytes, parse_seconds)
+    prev, why_full = (None, "--full") if full else load_previous(folder, options)
+    try:
+        return _build(sources, folder, report, site_root, max_file_bytes, parse_seconds, options, prev, why_full)
+    finally:
+        if prev:
+            prev.release()
+
+
+def _build(
+    sources: Sequence[Path], folder: Path, report: Callable[..., None], site_root: str | None,
+    max_file_bytes: int, parse_seconds: float, options: str, prev: Previous | None, why_full: str,
+) -> BuildReport:
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     result = ingest(
         list(sources), progress=lambda d, n, path: report("parse", d, n, printable(str(path))),
-        max_file_bytes=max_file_bytes, parse_seconds=parse_seconds,
+        max_file_bytes=max_file_bytes, parse_seconds=parse_seconds, reuse=prev.reuse if prev else None,
     )
     seconds["parse"] = time.perf_counter() - t
     if not result.passages:
@@ -66,28 +85,13 @@ def build_index(
         raise ValueError(
             f"nothing to index in {', '.join(printable(str(s)) for s in sources)}"
             + (f" ({reasons})" if reasons else "")
-            + ": give files or folders with .md, .rst, .txt, .html, .pdf or .jsonl documents"
+            + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents"
         )
     passages = result.passages
     rebase_sources(passages, sources)
     distinct_titles(passages)
-    report("link", 0, 3, "references")
     t = time.perf_counter()
-    references = resolve_references(passages, site_root=site_root)
-    report("link", 1, 3, "containment")
-    contained = containment(passages)
-    report("link", 2, 3, "mentions")
-    mentions = find_mentions(passages)
-    report("link", 3, 3, "done")
-    seconds["link"] = time.perf_counter() - t
-    t = time.perf_counter()
-    meta = {
-        "sources": [str(Path(s).resolve()) for s in sources],
-        "passages": len(passages),
-        "documents": len({p.doc_id for p in passages}),
-        "errors": [f"{e.path}: {e.reason}" for e in result.errors],
-        "site_root": site_root,
-    }
+    steps = iter(range(3))
     done = 0
 
     def bm25_progress(n: int) -> None:
@@ -95,10 +99,35 @@ def build_index(
         done += n
         report("index", done, len(passages), "bm25")
 
-    gen = write_index(folder, passages, references, mentions, contained, meta, progress=bm25_progress)
+    linked = link(passages, site_root, prev, step=lambda what: report("link", next(steps), 3, what),
+                  bm25_progress=bm25_progress)
+    report("link", 3, 3, "done")
+    seconds["link"] = time.perf_counter() - t
+    incremental = (
+        f"{result.reused} of {result.files_seen} files unchanged, {linked.changed} documents changed, "
+        f"references of {linked.resolved_again} resolved again" if prev else f"full build ({why_full})"
+    )
+    t = time.perf_counter()
+    meta = {
+        "sources": [str(Path(s).resolve()) for s in sources],
+        "passages": len(passages),
+        "documents": len({p.doc_id for p in passages}),
+        "errors": [f"{e.path}: {e.reason}" for e in result.errors],
+        "site_root": site_root,
+        "incremental": incremental,
+    }
+    st = linked.state
+    state = {
+        "manifest.json": manifest(options, result.files, st["resolver"], st["consulted"], st["terms"], st["stale"]),
+        "mention_hits.jsonl": st["hits"], "vocab.jsonl": st["vocab"], "citations.jsonl": st["citations"],
+    }
+    references, mentions = linked.references, linked.mentions
+    gen = write_index(folder, passages, references, mentions, linked.containment, meta, bm25=linked.bm25, state=state,
+                      done_reading=prev.release if prev else None)
     seconds["write"] = time.perf_counter() - t
     return BuildReport(
         generation=gen, passages=len(passages), documents=meta["documents"],
         references=len(references), resolved=sum(r.resolved for r in references),
         mentions=len(mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
+        incremental=incremental,
     )

@@ -6,6 +6,7 @@ document named as written. `graph.resolver` maps them to passages.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from graph.model import Citation
 
@@ -137,6 +138,11 @@ _CONTAINER_ALIAS = {"appendix": "app", "sch": "schedule"}
 
 def label_parts(label: str) -> list[str]:
     """Components of a label: "PART 5.12.3.4" -> ["part 5", "12", "3", "4"], "113(1)(a)" -> ["113", "1", "a"]."""
+    return list(_label_parts(label))
+
+
+@lru_cache(maxsize=1 << 16)  # each passage's label is split several times while linking
+def _label_parts(label: str) -> tuple[str, ...]:
     s = label.translate(_INVISIBLE).strip().lower()
     s = s.replace("§", " ")
     s = _LEAD_KIND.sub("", s) if not _CONTAINER_TOKEN.match(s) else s
@@ -148,7 +154,7 @@ def label_parts(label: str) -> list[str]:
         parts.append(f"{w} {m.group('n').lower()}")
         pos = m.end()
     parts.extend(t.lower() for t in _PART_TOKEN.findall(s[pos:]))
-    return parts
+    return tuple(parts)
 
 
 def normalize_label(label: str | None) -> str:

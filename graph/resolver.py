@@ -6,9 +6,11 @@ heading, and definitions in the text itself: 'Long Name ("ABBR")' and glossary r
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import unquote
 
 from graph.links import EXTERNAL, LABEL_SCHEME, OWN_PASSAGE, LinkIndex, by_path, is_external
@@ -102,7 +104,9 @@ class ReferenceResolver:
     def __init__(self, passages: Sequence[Passage], site_root: str | None = None) -> None:
         """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`)."""
         self.passages: dict[str, Passage] = {p.id: p for p in passages}
-        self.links = LinkIndex(((p.source, p.doc_id) for p in passages if by_path(p)), site_root)
+        self._site_root = site_root
+        self._paths = list(dict.fromkeys((p.source, p.doc_id) for p in passages if by_path(p)))
+        self.links = LinkIndex(self._paths, site_root)
         self._labels: dict[str, dict[str, list[tuple[int, int, int, str]]]] = defaultdict(lambda: defaultdict(list))
         self._anchors: dict[str, dict[str, str]] = defaultdict(dict)
         self._labels_defined: dict[str, dict[str, str]] = defaultdict(dict)  # rst label -> {doc: passage}
@@ -335,6 +339,28 @@ class ReferenceResolver:
             return parts[0]
         return None
 
+    def fingerprint(self) -> str:
+        """Equal for two corpora in which every document name, file path and `:ref:` label leads to the same
+        documents: then a citation's targets can change only where a document it consults changed (`consulted`)."""
+        state = [
+            sorted((k, sorted(v.items())) for k, v in self.aliases.items()),
+            sorted(self._files.items()), self._paths, self._site_root, sorted(self.doc_titles.items()),
+            sorted((k, sorted(v)) for k, v in self._labels_defined.items()),
+        ]
+        return hashlib.sha256(json.dumps(state).encode("utf-8")).hexdigest()
+
+    def consulted(self, passage: Passage, citation: Citation, context_docs: Sequence[str] = ()) -> set[str]:
+        """The documents whose passages `explain(passage, citation, context_docs)` looks at."""
+        docs = {passage.doc_id, *context_docs}
+        anchor = citation.anchor or ""
+        if citation.kind == "link" and anchor.startswith(LABEL_SCHEME):
+            docs.update(self._labels_defined.get(LABEL_SCHEME + unquote(anchor[len(LABEL_SCHEME):]).lower(), {}))
+        elif citation.kind == "link":
+            docs.add(self._link_doc(passage, anchor)[0] or passage.doc_id)
+        elif citation.document:
+            docs.add(self.document_for(citation.document, passage.doc_id) or passage.doc_id)
+        return docs
+
     def resolve(self, passage: Passage, citation: Citation, context_docs: Sequence[str] = ()) -> list[str]:
         """Target passage ids of `citation` made in `passage`; [] when it cannot be resolved.
 
@@ -385,15 +411,24 @@ class ReferenceResolver:
 
 def resolve_references(
     passages: Sequence[Passage], resolver: ReferenceResolver | None = None, site_root: str | None = None,
+    *, only: Collection[str] | None = None, consulted: dict[str, set[str]] | None = None,
+    citations: dict[str, list[Citation]] | None = None,
 ) -> list[Reference]:
     """Every citation of every passage as a Reference (empty targets and a reason when unresolved); never a
     self-reference.  A bare number ("2.37.3") that names no label is not a reference and is left out.
 
     An unqualified citation whose number the citing document lacks may resolve in a document named
     earlier in the same passage, or in the one document its document cites by name most of the time.
+    `only`: the documents whose passages' citations are resolved (default all); `consulted`, when given,
+    receives for each of them the documents its resolution looked at (`ReferenceResolver.consulted`).
+    `citations`: passage id -> its citations, known already (they depend on its text alone); the ones
+    extracted here are added.
     """
     r = resolver or ReferenceResolver(passages, site_root=site_root)
-    cites = [extract_citations(p.text) for p in passages]
+    if only is not None:
+        passages = [p for p in passages if p.doc_id in only]
+    known = {} if citations is None else citations
+    cites = [known[p.id] if p.id in known else known.setdefault(p.id, extract_citations(p.text)) for p in passages]
     named: dict[str, Counter[str]] = defaultdict(Counter)
     kinds: dict[tuple[str, str], set[str | None]] = defaultdict(set)
     for p, cs in zip(passages, cites):
@@ -424,6 +459,8 @@ def resolve_references(
             # the cited kind must be one this document uses when naming its dominant document
             extra = ctx + ([dom] if dom and c.kind in kinds[(p.doc_id, dom)] else [])
             targets, reason = r.explain(p, c, extra)
+            if consulted is not None:
+                consulted.setdefault(p.doc_id, {p.doc_id}).update(r.consulted(p, c, extra))
             if c.loose:  # a bare number is a reference only to a clause, never to a release's notes
                 targets = [t for t in targets if t not in r.releases]
                 if not targets:

@@ -3,7 +3,11 @@
 Layout: DIR/CURRENT names the live generation folder DIR/gen-*/ with
 meta.json, passages.jsonl, references.jsonl, mentions.jsonl, containment.jsonl, bm25/.
 A new generation is written beside the old one and CURRENT is replaced with os.replace,
-so a reader (or a crash) only ever sees a complete generation. Plain JSON: nothing
+so a reader (or a crash) only ever sees a complete generation.  A reader holds a shared lock
+on the generation folder it loaded (`StoredIndex.lease`) until it lets the index go; a writer
+deletes only old generations nobody holds, so a server still answering from an old generation
+keeps it (the next `readtrail index` removes it once let go).  DIR/gen-*/state/ holds what an
+incremental re-index reuses (`graph.incremental`); readers ignore it. Plain JSON: nothing
 loaded from disk can run code.  Loading trusts nothing in the folder: every file must be
 a regular file inside it (no links, FIFOs or devices), every row must have the types of
 its dataclass, and anything else is `IndexNotFound` with one line, never a traceback.
@@ -17,9 +21,10 @@ import os
 import shutil
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +36,15 @@ from graph.model import Mention, Passage, Reference
 from graph.printable import printable
 from graph.safe_open import FileRefused, file_kind, open_regular
 
-__all__ = ["FORMAT_VERSION", "IndexNotFound", "StoredIndex", "load_index", "write_index", "index_lock", "check_index_folder"]
+__all__ = [
+    "FORMAT_VERSION", "IndexNotFound", "StoredIndex", "StoredRows", "load_index", "load_rows", "write_index",
+    "index_lock", "check_index_folder", "current_generation", "read_state",
+]
 
-FORMAT_VERSION = 2  # 2: passages keep their source path, references their kind and the reason they are unresolved
-READABLE_VERSIONS = (1, 2)  # a version-1 index reads as before (no paths, no reasons); older readtrails refuse a 2
+# 2: passages keep their source path, references their kind and the reason they are unresolved
+# 3: BM25 stores passage ids, not positions (an incremental re-index updates a copy of it)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # a version-1 index reads as before (no paths, no reasons); older readtrails refuse a 3
 
 
 class IndexNotFound(Exception):
@@ -62,18 +72,70 @@ class StoredIndex:
     graph: nx.MultiDiGraph
     bm25: BM25Index
     by_id: dict[str, int] = field(default_factory=dict)
+    lease: _Lease | None = None
 
     def __post_init__(self) -> None:
-        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+        self.by_id = self.by_id or {p.id: i for i, p in enumerate(self.passages)}
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+@dataclass
+class StoredRows:
+    """A generation's rows without the graph and BM25 (what an incremental re-index starts from)."""
+
+    generation: Path
+    meta: dict[str, Any]
+    passages: list[Passage]
+    references: list[Reference]
+    containment: list[tuple[str, str]]
+    lease: _Lease
+
+
+class _Lease:
+    """A shared lock on a generation folder, held until `release` or until the holder is collected:
+    a writer does not delete a generation someone holds."""
+
+    def __init__(self, generation: Path) -> None:
+        self._fd: int | None = os.open(generation, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+        self._finalizer = weakref.finalize(self, os.close, self._fd)
+
+    def release(self) -> None:
+        self._finalizer()
+
+
+def _held(generation: Path) -> bool:
+    """True when a reader holds `generation`; otherwise it is locked for good (it is about to be deleted)."""
+    try:
+        fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps with options would build one per row
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> None:
+    """One JSON object a line; a str row is a line encoded already (kept from a previous generation)."""
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False))
+            f.write(row if isinstance(row, str) else _JSON.encode(row))
             f.write("\n")
         f.flush()
         os.fsync(f.fileno())
+
+
+def _as_rows(cls: type, objects: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """`asdict` for flat dataclasses of strings, numbers and lists of strings, without its deep copies."""
+    names = [f.name for f in fields(cls)]
+    for obj in objects:
+        yield {n: getattr(obj, n) for n in names}
 
 
 def _open_text(path: Path, root: Path) -> io.TextIOWrapper:
@@ -108,17 +170,17 @@ def _json_type(value: object) -> str:
 
 def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
     """The rows of a JSONL file as `cls` (a dataclass), each field of its declared type."""
+    checks = [(f.name, f.type, _TYPES[f.type]) for f in fields(cls)]
     for n, row in enumerate(_read_jsonl(path, root), start=1):
-        where = f"{path.name} row {n}"
         if not isinstance(row, dict):
-            raise _Damaged(f"{where} is {_json_type(row)}, not an object")
+            raise _Damaged(f"{path.name} row {n} is {_json_type(row)}, not an object")
         try:
             obj = cls(**row)
         except TypeError:
-            raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
-        for f in fields(cls):
-            if not _TYPES[f.type](getattr(obj, f.name)):
-                raise _Damaged(f"{where}: {f.name} is {_json_type(getattr(obj, f.name))}, not {f.type}")
+            raise _Damaged(f"{path.name} row {n} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
+        for name, kind, ok in checks:
+            if not ok(getattr(obj, name)):
+                raise _Damaged(f"{path.name} row {n}: {name} is {_json_type(getattr(obj, name))}, not {kind}")
         yield obj
 
 
@@ -176,8 +238,17 @@ def write_index(
     containment: Sequence[tuple[str, str]],
     meta: dict[str, Any],
     progress: Callable[[int], None] | None = None,
+    *,
+    bm25: Callable[[Path], None] | None = None,
+    state: dict[str, Any] | None = None,
+    done_reading: Callable[[], None] | None = None,
 ) -> Path:
-    """Write a new generation and make it current. Returns the generation folder."""
+    """Write a new generation and make it current. Returns the generation folder.
+
+    `bm25(folder)` writes the BM25 index (default: built from `passages`); `state`: file name ->
+    a JSON value, or an iterator of rows for a .jsonl name, written under state/ for the next re-index.
+    `done_reading()` is called once the new generation is current, before old ones are deleted (the
+    caller lets go of the generation it read from, so that it can go too)."""
     folder = folder.resolve()
     check_index_folder(folder)
     with index_lock(folder):
@@ -185,11 +256,16 @@ def write_index(
         tmp = folder / f".{name}.tmp"
         tmp.mkdir()
         try:
-            _write_jsonl(tmp / "passages.jsonl", (asdict(p) for p in passages))
-            _write_jsonl(tmp / "references.jsonl", (asdict(r) for r in references))
-            _write_jsonl(tmp / "mentions.jsonl", (asdict(m) for m in mentions))
+            _write_jsonl(tmp / "passages.jsonl", _as_rows(Passage, passages))
+            _write_jsonl(tmp / "references.jsonl", _as_rows(Reference, references))
+            _write_jsonl(tmp / "mentions.jsonl", _as_rows(Mention, mentions))
             _write_jsonl(tmp / "containment.jsonl", ({"parent": a, "child": b} for a, b in containment))
-            build_bm25(passages, tmp / "bm25", progress=progress)
+            if bm25 is None:
+                build_bm25(passages, tmp / "bm25", progress=progress)
+            else:
+                bm25(tmp / "bm25")
+            if state:
+                _write_state(tmp / "state", state)
             full_meta = {"format_version": FORMAT_VERSION, "created": time.time(), **meta}
             (tmp / "meta.json").write_text(json.dumps(full_meta, indent=2), encoding="utf-8")
             _fsync_dir(tmp)
@@ -205,10 +281,38 @@ def write_index(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        if done_reading:
+            done_reading()
         for old in folder.iterdir():
             if old.is_dir() and old.name != name and (old.name.startswith("gen-") or old.name.endswith(".tmp")):
-                shutil.rmtree(old, ignore_errors=True)
+                if not _held(old):  # a server still reading it keeps it until a later re-index
+                    shutil.rmtree(old, ignore_errors=True)
         return gen
+
+
+def _write_state(folder: Path, state: dict[str, Any]) -> None:
+    folder.mkdir()
+    for name, value in state.items():
+        if name.endswith(".jsonl"):
+            _write_jsonl(folder / name, value)
+        else:
+            (folder / name).write_text(json.dumps(value), encoding="utf-8")
+
+
+def read_state(generation: Path, name: str, raw: bool = False) -> Any:
+    """A state file of `generation` (JSON value, or a list of rows for .jsonl, as text lines with `raw`);
+    None if absent or unreadable."""
+    path = generation / "state" / name
+    try:
+        if raw:
+            with _open_text(path, generation) as f:
+                return [line.rstrip("\n") for line in f if line.strip()]
+        if name.endswith(".jsonl"):
+            return list(_read_jsonl(path, generation))
+        with _open_text(path, generation) as f:
+            return json.loads(f.read())
+    except (OSError, ValueError, _Damaged):
+        return None
 
 
 def current_generation(folder: Path) -> Path:
@@ -236,32 +340,56 @@ def current_generation(folder: Path) -> Path:
     return Path(folder) / name
 
 
-def load_index(folder: Path) -> StoredIndex:
-    """The live generation of the index in `folder`; IndexNotFound (one line) if none or damaged."""
-    folder = Path(folder).resolve()
-    gen = current_generation(folder)
+@contextmanager
+def _reading(folder: Path) -> Iterator[None]:
+    """Damage of any kind while reading a generation -> IndexNotFound with one line."""
     try:
+        yield
+    except _Damaged as exc:
+        raise _damaged(folder, str(exc)) from exc
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, tantivy's own errors
+        raise _damaged(folder, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _open_generation(folder: Path) -> tuple[Path, _Lease, dict[str, Any]]:
+    """The current generation, held (`_Lease`), checked, and its meta."""
+    gen = current_generation(folder)
+    with _reading(folder):
+        lease = _Lease(gen)
         _check_tree(gen)
         with _open_text(gen / "meta.json", folder) as f:
             meta = json.loads(f.read())
         if not isinstance(meta, dict):
             raise _Damaged(f"meta.json is {_json_type(meta)}, not an object")
-        if meta.get("format_version") not in READABLE_VERSIONS:
-            raise IndexNotFound(
-                f"the index in {folder} has format {printable(str(meta.get('format_version')))[:20]}, "
-                f"this readtrail reads {', '.join(map(str, READABLE_VERSIONS))}: rebuild it with `readtrail index`"
-            )
+    if meta.get("format_version") not in READABLE_VERSIONS:
+        raise IndexNotFound(
+            f"the index in {folder} has format {printable(str(meta.get('format_version')))[:20]}, "
+            f"this readtrail reads {', '.join(map(str, READABLE_VERSIONS))}: rebuild it with `readtrail index`"
+        )
+    return gen, lease, meta
+
+
+def load_rows(folder: Path) -> StoredRows:
+    """The current generation's passages, references and containment; IndexNotFound if none or damaged."""
+    folder = Path(folder).resolve()
+    gen, lease, meta = _open_generation(folder)
+    with _reading(folder):
         passages = list(_rows(Passage, gen / "passages.jsonl", folder))
         references = list(_rows(Reference, gen / "references.jsonl", folder))
-        mentions = list(_rows(Mention, gen / "mentions.jsonl", folder))
         containment = [(c.parent, c.child) for c in _rows(_Contained, gen / "containment.jsonl", folder)]
-        bm25 = BM25Index(gen / "bm25")
-    except _Damaged as exc:
-        raise _damaged(folder, str(exc)) from exc
-    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, tantivy's own errors
-        raise _damaged(folder, f"{type(exc).__name__}: {exc}") from exc
-    g = build_graph(passages, references, containment, mentions)
+    return StoredRows(gen, meta, passages, references, containment, lease)
+
+
+def load_index(folder: Path) -> StoredIndex:
+    """The live generation of the index in `folder`; IndexNotFound (one line) if none or damaged."""
+    folder = Path(folder).resolve()
+    rows = load_rows(folder)
+    with _reading(folder):
+        mentions = list(_rows(Mention, rows.generation / "mentions.jsonl", folder))
+        by_id = {p.id: i for i, p in enumerate(rows.passages)}
+        bm25 = BM25Index(rows.generation / "bm25", by_id)
+    g = build_graph(rows.passages, rows.references, rows.containment, mentions)
     return StoredIndex(
-        folder=folder, generation=gen, meta=meta, passages=passages, references=references,
-        mentions=mentions, graph=g, bm25=bm25,
+        folder=folder, generation=rows.generation, meta=rows.meta, passages=rows.passages,
+        references=rows.references, mentions=mentions, graph=g, bm25=bm25, by_id=by_id, lease=rows.lease,
     )

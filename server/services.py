@@ -16,6 +16,7 @@ import anyio
 
 from server.corpus import Corpus
 from server.corpus.feedback import FeedbackStore
+from server.corpus.watch import CorpusWatch
 from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult
 from server.limits import check_ids, check_text
 from server.llm.chat import ChatModel
@@ -98,6 +99,7 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _parts: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _warmed: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _watch: CorpusWatch | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._warmed.set()  # nothing to wait for until a warm-up starts
@@ -115,6 +117,24 @@ class Services:
                 if part is None:
                     part = self._parts[name] = factory()
         return part
+
+    # -- following re-indexing ----------------------------------------------------------------------
+    def watch_index(self, interval: float = 1.0) -> CorpusWatch:
+        """From now on `refresh()` swaps in the generation `readtrail index` writes (checked once per `interval`)."""
+        self._watch = CorpusWatch(self.corpus, self._swap, interval)
+        return self._watch
+
+    def refresh(self) -> None:
+        """Cheap; call at the start of a request. A new generation loads in the background and serves later calls."""
+        if self._watch is not None:
+            self._watch.poll()
+
+    def _swap(self, corpus: Corpus) -> None:
+        # one assignment: a call holds the corpus it started with; the reranker's BM25 features follow the new one
+        self.corpus = corpus
+        rr = self._parts.get("reranker")
+        if rr is not None and hasattr(rr, "corpus"):
+            rr.corpus = corpus
 
     # -- parts -------------------------------------------------------------------------------------
     def reranker(self) -> Reranker:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from graph.model import ParsedDocument
-from graph.parsers import html, jsonl, markdown, pdf, rst, text
+from graph.parsers import html, jsonl, markdown, pdf, rst, text, word
 from graph.parsers.text import ParseError, Warn
 
 __all__ = ["PARSERS", "BINARY_FORMATS", "Parser", "ParseError", "Warn", "parser_for"]
@@ -27,10 +27,11 @@ PARSERS: dict[str, Parser] = {
     ".pdf": pdf.parse,
     ".jsonl": jsonl.parse,
     ".rst": rst.parse,
+    ".docx": word.parse,
 }
 
 # Extensions whose files are not text (no NUL-byte / UTF-8 checks apply).
-BINARY_FORMATS = frozenset({".pdf"})
+BINARY_FORMATS = frozenset({".pdf", ".docx"})
 
 
 def parser_for(path: Path) -> Parser | None:

@@ -44,6 +44,7 @@ def build(sources: list[Path], index: Path, **limits: Any) -> None:
         f"({report.files_seen} files seen, {len(report.errors)} not indexed or with problems) into {index}\n"
         f"  references: {report.references} ({report.resolved} resolved), mentions: {report.mentions}; "
         + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        + f"\n  {report.incremental}"
     )
 
 

@@ -19,18 +19,21 @@ __all__ = ["index_cmd", "search_cmd"]
               help="Time allowed to parse a file of up to 10 MB (proportionally more above); slower files are cut and reported.")
 @click.option("--site-root", default=None, metavar="PATH",
               help="The URL path the folder is served at ('/', '/docs/'), for site-absolute links such as /docs/x/.")
+@click.option("--full", is_flag=True, help="Re-read every file and rebuild everything, even what the current index could lend.")
 def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float,
-              site_root: str | None) -> None:
-    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl) into an index folder.
+              site_root: str | None, full: bool) -> None:
+    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl .docx) into an index folder.
 
-    The new index is written beside the old one and swapped in when complete."""
+    On an index built from the same sources with the same options, only added and changed files are
+    read and only what they reach is linked again. The new index is written beside the old one and
+    swapped in when complete; a running server picks it up."""
     settings = settings_from(index_dir)
     if settings.is_sample:
         raise click.UsageError("say where to write the index: --index DIR (or set READTRAIL_INDEX)")
     with usage_errors():
         try:
             build(list(sources), settings.index, site_root=site_root, max_file_bytes=int(max_file_mb * 1_000_000),
-                  parse_seconds=parse_seconds)
+                  parse_seconds=parse_seconds, full=full)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
 

@@ -31,7 +31,9 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 @click.option("--model", default=None, help="A GGUF file or packaged name for deep_search's agent (default: $READTRAIL_MODEL, else packaged).")
 def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token: str | None, insecure: bool,
               reranker: str | None, model: str | None) -> None:
-    """Run the MCP server over stdio (for desktop clients) or streamable HTTP."""
+    """Run the MCP server over stdio (for desktop clients) or streamable HTTP.
+
+    A `readtrail index` on the served folder is picked up without a restart (checked once a second, at calls)."""
     from server.mcp import create_server
     from server.mcp.http_security import http_options
 
@@ -43,6 +45,7 @@ def serve_cmd(index_dir: str | None, transport: str, host: str, port: int, token
             "or pass --insecure if the network is trusted"
         )
     services = services_from(settings)
+    services.watch_index()  # `readtrail index` on the served folder is picked up without a restart
     try:
         server = create_server(services, token=settings.token, host=host, port=port)
     except ValueError as exc:  # a token too short to be safe

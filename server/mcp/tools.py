@@ -46,7 +46,9 @@ CitingText = text("name", "The citing text (e.g. 'Rule 2.4.2') or a target id; o
 
 
 def services_of(ctx: Context) -> Services:
-    return ctx.request_context.lifespan_context
+    services = ctx.request_context.lifespan_context
+    services.refresh()  # a new index generation, if `readtrail index` wrote one, serves the calls after this
+    return services
 
 
 def _corpus(ctx: Context) -> Corpus:

@@ -58,7 +58,7 @@ def test_heading_only_passages_are_not_indexed_alone(tmp_path: Path) -> None:
     alone = [p for p in passages if heading_only(p)]
     assert [p.heading_path[-1] for p in alone] == ["Guide", "4 Escalation"]
     build_bm25(passages, tmp_path / "bm25")
-    hits = BM25Index(tmp_path / "bm25").search("sepsis escalation", 10)
+    hits = BM25Index(tmp_path / "bm25", {p.id: i for i, p in enumerate(passages)}).search("sepsis escalation", 10)
     assert [passages[h.pos].label for h in hits] == ["4.1"]
 
 

@@ -1,11 +1,11 @@
 from pathlib import Path
 
 from graph.index import BM25Index
-from graph.store import current_generation
+from graph.store import load_index
 
 
 def _bm25(tiny_index: Path) -> BM25Index:
-    return BM25Index(current_generation(tiny_index) / "bm25")
+    return load_index(tiny_index).bm25
 
 
 def test_stemmed_search_ranks_the_matching_passage_first(tiny_index: Path) -> None:

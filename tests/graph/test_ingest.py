@@ -86,10 +86,10 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_indexed(tmp_path: Pat
 
 
 def test_explicit_unknown_file_and_missing_path_are_reported(tmp_path: Path) -> None:
-    (tmp_path / "notes.docx").write_bytes(b"PK")
-    result = ingest([tmp_path / "notes.docx", tmp_path / "missing.md"])
+    (tmp_path / "notes.doc").write_bytes(b"\xd0\xcf\x11\xe0")  # Word 97-2003: not read
+    result = ingest([tmp_path / "notes.doc", tmp_path / "missing.md"])
     r = reasons(result)
-    assert r["notes.docx"].startswith("unsupported file type '.docx': skipped")
+    assert r["notes.doc"].startswith("unsupported file type '.doc': skipped")
     assert r["missing.md"] == "no such file or folder"
     assert result.passages == []
 
@@ -263,7 +263,7 @@ def test_every_entry_not_indexed_is_reported_with_its_reason(tmp_path: Path) -> 
 
 
 def _unsupported(suffix: str) -> str:
-    return f"unsupported file type {suffix!r}: skipped (read: .htm, .html, .jsonl, .markdown, .md, .pdf, .rst, .text, .txt)"
+    return f"unsupported file type {suffix!r}: skipped (read: .docx, .htm, .html, .jsonl, .markdown, .md, .pdf, .rst, .text, .txt)"
 
 
 def test_devices_and_sockets_are_reported(tmp_path: Path) -> None:

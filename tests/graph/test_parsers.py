@@ -74,10 +74,10 @@ def by_label(doc: ParsedDocument) -> dict[str | None, Section]:
 # --- registry ------------------------------------------------------------------------
 
 def test_registry_covers_every_extension_case_insensitively() -> None:
-    for ext in (".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".jsonl"):
+    for ext in (".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".jsonl", ".rst", ".docx"):
         assert ext in PARSERS
         assert parser_for(Path("x" + ext.upper())) is PARSERS[ext]
-    assert parser_for(Path("x.docx")) is None
+    assert parser_for(Path("x.doc")) is None
     assert parser_for(Path("README")) is None
 
 

@@ -59,7 +59,7 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
 def test_stored_files_are_plain_json(tiny_index: Path) -> None:
     gen = current_generation(tiny_index)
     meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-    assert meta["format_version"] == 2
+    assert meta["format_version"] == 3
     for name in ("passages.jsonl", "references.jsonl", "mentions.jsonl", "containment.jsonl"):
         for line in (gen / name).read_text(encoding="utf-8").splitlines():
             json.loads(line)
@@ -162,6 +162,6 @@ def test_a_version_1_index_still_loads(tiny_index: Path, tmp_path: Path) -> None
     meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
     (gen / "meta.json").write_text(json.dumps({**meta, "format_version": 1}), encoding="utf-8")
     assert load_index(copy).passages
-    (gen / "meta.json").write_text(json.dumps({**meta, "format_version": 3}), encoding="utf-8")
-    with pytest.raises(IndexNotFound, match="reads 1, 2"):
+    (gen / "meta.json").write_text(json.dumps({**meta, "format_version": 4}), encoding="utf-8")
+    with pytest.raises(IndexNotFound, match="reads 1, 2, 3"):
         load_index(copy)

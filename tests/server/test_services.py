@@ -40,3 +40,51 @@ def test_settings_read_the_environment_once_and_options_win(tmp_path: Path) -> N
     assert s.reranker == "/from/flag" and s.home == tmp_path and not s.warm and s.is_sample
     assert s.allowed_hosts == ("a.example", "b.example") and s.feedback_db == tmp_path / "feedback.sqlite3"
     assert Settings.from_env(env, index=str(tmp_path / "idx")).index_models == tmp_path / "idx" / "models"
+
+
+def _served(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    """A real index of one file `a.md`, and Services over it that follow re-indexing at every call."""
+    from graph.pipeline import build_index
+
+    src, index = tmp_path / "src", tmp_path / "index"
+    src.mkdir()
+    (src / "a.md").write_text(text, encoding="utf-8")
+    build_index([src], index)
+    services = make_services(Corpus.open(index), tmp_path)
+    return src, index, services, services.watch_index(interval=0)
+
+
+def test_a_new_generation_is_swapped_in_and_calls_in_flight_keep_the_old_one(tmp_path: Path) -> None:
+    import gc
+
+    from graph.pipeline import build_index
+
+    src, index, services, watch = _served(tmp_path, "# A\n\n## 1 One\n\nThe pump is checked daily.\n")
+    old = services.corpus  # what a call in flight holds
+    services.refresh()
+    watch.wait()
+    assert services.corpus is old  # nothing new yet
+    (src / "a.md").write_text("# A\n\n## 1 One\n\nThe ventilator is checked hourly.\n", encoding="utf-8")
+    build_index([src], index)
+    services.refresh()
+    watch.wait(30)
+    assert services.corpus is not old
+    assert [h.id for h in services.corpus.search("ventilator hourly").hits] == ["a:1"]
+    assert [h.id for h in old.search("pump daily").hits] == ["a:1"]  # the old generation still answers
+    assert old.stored.generation.is_dir()
+    first = old.stored.generation
+    del old
+    gc.collect()
+    build_index([src], index)  # nobody holds the first generation any more: removed
+    assert not first.exists()
+
+
+def test_a_generation_that_cannot_load_leaves_the_served_one(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, index, services, watch = _served(tmp_path, "# A\n\nText.\n")
+    served = services.corpus
+    (index / "gen-broken").mkdir()
+    (index / "CURRENT").write_text("gen-broken", encoding="utf-8")
+    services.refresh()
+    watch.wait(30)
+    assert services.corpus is served
+    assert "could not be loaded, still serving the old one" in capsys.readouterr().err

@@ -1,0 +1,120 @@
+"""Re-index time after a small change vs a full index (issue 10, item 4), and that both give the same index.
+
+    python bench/incremental.py [--files 2000] [--sections 10] [--work /tmp/rt-incr]
+
+1. ADGM (../shared/data/adgm/corpus.jsonl, one JSONL file of 40 documents): one record of one document
+   changes; incremental re-index vs a full index of the same final file.
+2. A folder of generated Markdown files (real text: ADGM rules and NFCorpus abstracts, with links and
+   "see section N" between files): 1% of the files change; incremental vs full.
+Each incremental result is compared with the full build (passages, references, containment, mentions).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from itertools import cycle
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from graph.pipeline import build_index  # noqa: E402
+from graph.store import current_generation  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+def _timed(sources: list[Path], index: Path, full: bool) -> tuple[float, str]:
+    t = time.perf_counter()
+    report = build_index(sources, index, full=full)
+    return time.perf_counter() - t, report.incremental
+
+
+def _same(a: Path, b: Path) -> bool:
+    ga, gb = current_generation(a), current_generation(b)
+    names = ("passages.jsonl", "references.jsonl", "containment.jsonl", "mentions.jsonl")
+    return all((ga / n).read_bytes() == (gb / n).read_bytes() for n in names)
+
+
+def _texts() -> list[tuple[str, str]]:
+    out = []
+    for name in ("adgm/corpus.jsonl", "nfcorpus/corpus.jsonl"):
+        with (DATA / name).open(encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                if len(r.get("text", "")) > 200:
+                    out.append((" ".join(str(r.get("title") or "Notes").split())[:80], r["text"]))
+    return out
+
+
+def _page(n: int, files: int, sections: int, texts) -> str:  # type: ignore[no-untyped-def]
+    parts = [f"# Handbook page {n}\n"]
+    for s in range(1, sections + 1):
+        title, text = next(texts)
+        other = (n * 7 + s) % files
+        parts.append(f"## {s} {title}\n\n{text}\n\nSee section {max(1, s - 1)} and [page {other}](page-{other:05d}.md#{s}-).\n")
+    return "\n".join(parts)
+
+
+def _folder(root: Path, files: int, sections: int) -> None:
+    texts = cycle(_texts())
+    root.mkdir(parents=True)
+    for n in range(files):
+        (root / f"page-{n:05d}.md").write_text(_page(n, files, sections, texts), encoding="utf-8")
+
+
+def run(label: str, src: Path, change, work: Path) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    inc, full = work / f"{label}-incremental", work / f"{label}-full"
+    first, _ = _timed([src], inc, full=True)
+    changed = change()
+    t_inc, what = _timed([src], inc, full=False)
+    t_full, _ = _timed([src], full, full=True)
+    return {"corpus": label, "changed": changed, "first index s": round(first, 1), "full index s": round(t_full, 2),
+            "re-index s": round(t_inc, 2), "share": f"{t_inc / t_full:.0%}", "identical": _same(inc, full), "what": what}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--sections", type=int, default=10)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/rt-incr"))
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    args.work.mkdir(parents=True)
+    rows = []
+
+    adgm = args.work / "adgm"
+    adgm.mkdir()
+    shutil.copy(DATA / "adgm" / "corpus.jsonl", adgm / "corpus.jsonl")
+
+    def change_adgm() -> str:
+        lines = (adgm / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+        rec = json.loads(lines[500])
+        rec["text"] += " This rule was amended."
+        lines[500] = json.dumps(rec)
+        (adgm / "corpus.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return f"1 record of document {rec['doc_name']} (1 of 40 documents)"
+    rows.append(run("adgm", adgm, change_adgm, args.work))
+
+    folder = args.work / "pages"
+    _folder(folder, args.files, args.sections)
+
+    def change_folder() -> str:
+        picked = sorted(folder.iterdir())[:: 100][: max(1, args.files // 100)]
+        for path in picked:
+            path.write_text(path.read_text(encoding="utf-8") + "\nAmended: checked again this year.\n", encoding="utf-8")
+        return f"{len(picked)} of {args.files} files"
+    rows.append(run("pages", folder, change_folder, args.work))
+    from graph.store import load_index
+    passages = len(load_index(args.work / "pages-full").passages)
+    for r in rows:
+        print(json.dumps(r))
+    print(f"pages: {args.files} files, {passages} passages; load: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
