@@ -13,13 +13,16 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import mmap
 import os
 import shutil
 import time
 import uuid
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ from graph.model import Mention, Passage, Reference
 from graph.printable import printable
 from graph.safe_open import FileRefused, file_kind, open_regular
 
-__all__ = ["FORMAT_VERSION", "IndexNotFound", "StoredIndex", "load_index", "write_index", "index_lock", "check_index_folder"]
+__all__ = ["FORMAT_VERSION", "IndexNotFound", "PassageTable", "StoredIndex", "load_index", "write_index", "index_lock", "check_index_folder"]
 
 FORMAT_VERSION = 2  # 2: passages keep their source path, references their kind and the reason they are unresolved
 READABLE_VERSIONS = (1, 2)  # a version-1 index reads as before (no paths, no reasons); older readtrails refuse a 2
@@ -56,7 +59,7 @@ class StoredIndex:
     folder: Path
     generation: Path
     meta: dict[str, Any]
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a PassageTable when loaded: rows read on demand
     references: list[Reference]
     mentions: list[Mention]
     graph: nx.MultiDiGraph
@@ -64,7 +67,8 @@ class StoredIndex:
     by_id: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+        ids = self.passages.ids if isinstance(self.passages, PassageTable) else [p.id for p in self.passages]
+        self.by_id = {pid: i for i, pid in enumerate(ids)}
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -106,20 +110,101 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
+def _check_row(cls: type, row: Any, where: str) -> Any:
+    """`row` (parsed JSON) as a `cls` (a dataclass), each field of its declared type; else _Damaged."""
+    if not isinstance(row, dict):
+        raise _Damaged(f"{where} is {_json_type(row)}, not an object")
+    try:
+        obj = cls(**row)
+    except TypeError:
+        raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
+    for f in fields(cls):
+        if not _TYPES[f.type](getattr(obj, f.name)):
+            raise _Damaged(f"{where}: {f.name} is {_json_type(getattr(obj, f.name))}, not {f.type}")
+    return obj
+
+
 def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
     """The rows of a JSONL file as `cls` (a dataclass), each field of its declared type."""
     for n, row in enumerate(_read_jsonl(path, root), start=1):
-        where = f"{path.name} row {n}"
-        if not isinstance(row, dict):
-            raise _Damaged(f"{where} is {_json_type(row)}, not an object")
-        try:
-            obj = cls(**row)
-        except TypeError:
-            raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
-        for f in fields(cls):
-            if not _TYPES[f.type](getattr(obj, f.name)):
-                raise _Damaged(f"{where}: {f.name} is {_json_type(getattr(obj, f.name))}, not {f.type}")
-        yield obj
+        yield _check_row(cls, row, f"{path.name} row {n}")
+
+
+class PassageTable(Sequence[Passage]):
+    """The passages of a generation, read from passages.jsonl when asked for (the file memory-mapped, the
+    last `cache` passages read kept). In memory: each passage's id, its document's index and the byte
+    offset of its row; documents' ids and titles. Every row is read and checked once, when the table is
+    opened, as `_rows` does; a `Passage` is built again from its row on access (a new object after it
+    left the cache: passages are values, never changed by the read side)."""
+
+    def __init__(self, path: Path, root: Path, cache: int = 4096) -> None:
+        with open_regular(path, root) as f:
+            size = os.fstat(f.fileno()).st_size
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.ids: list[str] = []
+        self.doc_ids: list[str] = []  # documents in order of first passage
+        self.doc_titles: dict[str, str] = {}
+        docs: dict[str, int] = {}
+        doc_of = array("i")
+        offsets = array("q")
+        data = self._map
+        start, n = 0, 0
+        while start < size:
+            end = data.find(b"\n", start)
+            end = size if end < 0 else end
+            line = data[start:end]
+            if line.strip():
+                n += 1
+                try:
+                    row = json.loads(line)
+                except (ValueError, RecursionError) as e:
+                    raise _Damaged(f"{path.name} line {n}: not JSON ({type(e).__name__})") from None
+                p = _check_row(Passage, row, f"{path.name} row {n}")
+                d = docs.get(p.doc_id)
+                if d is None:
+                    d = docs[p.doc_id] = len(self.doc_ids)
+                    self.doc_ids.append(p.doc_id)
+                    self.doc_titles[p.doc_id] = p.doc_title
+                self.ids.append(p.id)
+                doc_of.append(d)
+                offsets.append(start)
+            start = end + 1
+        offsets.append(size)
+        self._doc_of, self._offsets = doc_of, offsets
+        self._get = lru_cache(maxsize=cache)(self._read)
+
+    def _read(self, i: int) -> Passage:
+        start = self._offsets[i]
+        end = self._map.find(b"\n", start)
+        return Passage(**json.loads(self._map[start: end if end >= 0 else len(self._map)]))
+
+    def doc_id(self, i: int) -> str:
+        """The document of passage `i`, without reading its row."""
+        return self.doc_ids[self._doc_of[i]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._get(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._get(i)
+
+    def __iter__(self) -> Iterator[Passage]:
+        for i in range(len(self)):
+            yield self._read(i)  # a pass over every passage does not flush the cache
+
+
+@dataclass
+class _Node:
+    """What build_graph reads of a passage."""
+    id: str
+    doc_id: str
+    doc_title: str
 
 
 @dataclass
@@ -251,7 +336,7 @@ def load_index(folder: Path) -> StoredIndex:
                 f"the index in {folder} has format {printable(str(meta.get('format_version')))[:20]}, "
                 f"this readtrail reads {', '.join(map(str, READABLE_VERSIONS))}: rebuild it with `readtrail index`"
             )
-        passages = list(_rows(Passage, gen / "passages.jsonl", folder))
+        passages = PassageTable(gen / "passages.jsonl", folder)
         references = list(_rows(Reference, gen / "references.jsonl", folder))
         mentions = list(_rows(Mention, gen / "mentions.jsonl", folder))
         containment = [(c.parent, c.child) for c in _rows(_Contained, gen / "containment.jsonl", folder)]
@@ -260,7 +345,8 @@ def load_index(folder: Path) -> StoredIndex:
         raise _damaged(folder, str(exc)) from exc
     except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, tantivy's own errors
         raise _damaged(folder, f"{type(exc).__name__}: {exc}") from exc
-    g = build_graph(passages, references, containment, mentions)
+    nodes = [_Node(pid, passages.doc_id(i), passages.doc_titles[passages.doc_id(i)]) for i, pid in enumerate(passages.ids)]
+    g = build_graph(nodes, references, containment, mentions)
     return StoredIndex(
         folder=folder, generation=gen, meta=meta, passages=passages, references=references,
         mentions=mentions, graph=g, bm25=bm25,
