@@ -26,8 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
+from graph.backends import GraphStore, PassageStore, TextIndex
 from graph.graph import build_graph
 from graph.index import BM25Index, build_bm25
 from graph.model import Mention, Passage, Reference
@@ -59,11 +58,11 @@ class StoredIndex:
     folder: Path
     generation: Path
     meta: dict[str, Any]
-    passages: Sequence[Passage]  # a PassageTable when loaded: rows read on demand
+    passages: PassageStore  # a PassageTable when loaded: rows read on demand
     references: list[Reference]
     mentions: list[Mention]
-    graph: nx.MultiDiGraph
-    bm25: BM25Index
+    graph: GraphStore  # a frozen nx.MultiDiGraph when loaded
+    bm25: TextIndex  # a BM25Index (tantivy) when loaded
     by_id: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

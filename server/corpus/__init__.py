@@ -3,9 +3,9 @@ outline, list_documents. Plain Python: the MCP tools, the CLI and the evaluator 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from pathlib import Path
 
+from graph.backends import GraphStore, PassageStore
 from graph.graph import doc_node
 from graph.model import Mention, Passage, Reference
 from graph.store import PassageTable, StoredIndex, load_index
@@ -32,9 +32,9 @@ class Corpus:
 
     def __init__(self, stored: StoredIndex) -> None:
         self.stored = stored
-        self.passages: Sequence[Passage] = stored.passages
+        self.passages: PassageStore = stored.passages
         self.by_id = stored.by_id
-        self.graph = stored.graph
+        self.graph: GraphStore = stored.graph
         # a passage's references and mentions, as stored; shown as ReferenceInfo when asked for
         self._raw_refs: dict[str, list[Reference | Mention]] = defaultdict(list)
         for r in stored.references:
