@@ -28,6 +28,7 @@ import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,7 @@ def _read(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+@lru_cache(maxsize=2)
 def _templates(data: Path) -> list[_Template]:
     rows = _read(data / "adgm" / "corpus.jsonl")
     by_doc: dict[str, list[dict]] = defaultdict(list)
@@ -90,6 +92,7 @@ def _templates(data: Path) -> list[_Template]:
     return out
 
 
+@lru_cache(maxsize=2)
 def _singles(data: Path) -> list[tuple[str, str]]:
     out = []
     for name in ("nfcorpus", "hotpotqa100"):

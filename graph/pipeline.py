@@ -10,7 +10,7 @@ from graph.ids import distinct_titles, rebase_sources
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
 from graph.mentions import find_mentions
 from graph.printable import printable
-from graph.resolver import resolve_references
+from graph.resolver import ReferenceResolver, resolve_references
 from graph.store import check_index_folder, write_index
 from graph.structure import containment
 
@@ -73,11 +73,12 @@ def build_index(
     distinct_titles(passages)
     report("link", 0, 3, "references")
     t = time.perf_counter()
-    references = resolve_references(passages, site_root=site_root)
+    resolver = ReferenceResolver(passages, site_root=site_root)  # one, for references and mentions: it reads every passage
+    references = resolve_references(passages, resolver)
     report("link", 1, 3, "containment")
     contained = containment(passages)
     report("link", 2, 3, "mentions")
-    mentions = find_mentions(passages)
+    mentions = find_mentions(passages, resolver)
     report("link", 3, 3, "done")
     seconds["link"] = time.perf_counter() - t
     t = time.perf_counter()
