@@ -188,7 +188,7 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(size: int, work: Path, n_calls: int, n_walk: int, seed: int, stdio: bool) -> dict:
+def measure(size: int, work: Path, n_calls: int, n_walk: int, seed: int, stdio: bool, serve_only: bool = False) -> dict:
     corpus = work / f"c{size}-s{seed}.jsonl"
     row: dict = {"passages_asked": size, "load_before": _load()}
     if not corpus.is_file():
@@ -199,12 +199,15 @@ def measure(size: int, work: Path, n_calls: int, n_walk: int, seed: int, stdio: 
     row["corpus_mb"] = round(corpus.stat().st_size / 1e6, 1)
     index = work / f"i{size}-s{seed}"
     home = work / f"home{size}-s{seed}"  # the walk's passage vectors: cold at every run
-    for old in (index, home):
+    for old in (home,) if serve_only else (index, home):
         if old.exists():
             shutil.rmtree(old)
     os.environ["READTRAIL_HOME"] = str(home)
-    res, rss, wall = _run_child(["_index", str(corpus), str(index)])
-    row["index"] = {**res, "peak_rss_mb": round(rss), "wall_s": round(wall, 1), "load_after": _load()}
+    if serve_only:  # the index built by an earlier run (e.g. to time another checkout's read side on it)
+        row["index"] = {"passages": size, "phases": {}}
+    else:
+        res, rss, wall = _run_child(["_index", str(corpus), str(index)])
+        row["index"] = {**res, "peak_rss_mb": round(rss), "wall_s": round(wall, 1), "load_after": _load()}
     row["index_mb"] = round(_du(index) / 1e6, 1)
     res, rss, wall = _run_child(["_open", str(index), str(n_calls), str(n_walk)])
     row["serve"] = {**res, "peak_rss_mb": round(rss), "load_after": _load()}
@@ -311,6 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--calls", type=int, default=300, help="calls per tool for p50/p95")
     ap.add_argument("--walk", type=int, default=10, help="walk questions (each run cold then warm); 0: skip")
     ap.add_argument("--no-stdio", action="store_true")
+    ap.add_argument("--serve-only", action="store_true", help="time the read side on the indexes already in --work")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--merge", type=Path, nargs="*", default=[], help="earlier --json results to include")
@@ -318,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     rows = [r for m in args.merge for r in json.loads(m.read_text())["rows"]]
     for size in args.sizes:
-        row = measure(size, args.work, args.calls, args.walk, args.seed, not args.no_stdio)
+        row = measure(size, args.work, args.calls, args.walk, args.seed, not args.no_stdio, args.serve_only)
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
         if args.json:  # after each size, so that a long run keeps what it measured
