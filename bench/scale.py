@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path and not os.environ.get("SCALE_CODE"):  # SCALE_CODE
     sys.path.insert(0, str(ROOT))
 
 DATA = ROOT.parent / "shared" / "data"
+PER_FILE = 100_000
 QUERIES = DATA / "adgm" / "tasks" / "obliqa_dev" / "queries.jsonl"
 
 
@@ -189,14 +190,17 @@ def _load() -> str:
 
 
 def measure(size: int, work: Path, n_calls: int, n_walk: int, seed: int, stdio: bool, serve_only: bool = False) -> dict:
-    corpus = work / f"c{size}-s{seed}.jsonl"
+    # up to 100k passages one JSONL file; above, a folder of 100k-passage files (each under --max-file-mb)
+    folder = size > PER_FILE
+    corpus = work / (f"c{size}-s{seed}" if folder else f"c{size}-s{seed}.jsonl")
     row: dict = {"passages_asked": size, "load_before": _load()}
-    if not corpus.is_file():
+    if not corpus.exists():
         t = time.perf_counter()
         subprocess.run([sys.executable, str(ROOT / "bench" / "scale_corpus.py"), "--passages", str(size),
-                        "--seed", str(seed), "--out", str(corpus)], check=True)
+                        "--seed", str(seed), "--out", str(corpus)] + (["--per-file", str(PER_FILE)] if folder else []),
+                       check=True)
         row["generate_s"] = round(time.perf_counter() - t, 1)
-    row["corpus_mb"] = round(corpus.stat().st_size / 1e6, 1)
+    row["corpus_mb"] = round(_du(corpus) / 1e6 if folder else corpus.stat().st_size / 1e6, 1)
     index = work / f"i{size}-s{seed}"
     home = work / f"home{size}-s{seed}"  # the walk's passage vectors: cold at every run
     for old in (home,) if serve_only else (index, home):

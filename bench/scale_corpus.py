@@ -172,21 +172,37 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--per-file", type=int, default=0,
+                    help="write --out as a folder of JSONL files of about this many passages each (readtrail index "
+                         "leaves out files over --max-file-mb, 200 MB by default)")
     args = ap.parse_args(argv)
     if not (args.data / "adgm" / "corpus.jsonl").is_file():
         sys.exit(f"no data in {args.data}: the generator reads ../shared/data (adgm, nfcorpus, hotpotqa100)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     n = docs = 0
     last = None
-    with args.out.open("w", encoding="utf-8") as f:
+    if args.per_file:  # a folder of files, a document never split between two (as a user's folder would be)
+        args.out.mkdir(parents=True, exist_ok=True)
+        f, part = None, 0
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        f = args.out.open("w", encoding="utf-8")
+    try:
         for rec in generate(args.passages, args.seed, args.data):
+            key = rec.get("doc_id", rec["_id"])
+            new_doc = key != last
+            if args.per_file and (f is None or (new_doc and n >= (part) * args.per_file)):
+                if f is not None:
+                    f.close()
+                part += 1
+                f = (args.out / f"part-{part:03d}.jsonl").open("w", encoding="utf-8")
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             n += 1
-            key = rec.get("doc_id", rec["_id"])
-            docs += key != last
+            docs += new_doc
             last = key
+    finally:
+        if f is not None:
+            f.close()
     print(f"{n} passages in {docs} documents -> {args.out}", file=sys.stderr)
-
 
 if __name__ == "__main__":
     main()

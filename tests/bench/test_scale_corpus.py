@@ -24,3 +24,14 @@ def test_seeded_corpus_is_reproducible_and_realistic(tmp_path: Path) -> None:
     out = tmp_path / "c.jsonl"
     gen.main(["--passages", "3000", "--seed", "5", "--out", str(out), "--data", str(SHARED_DATA)])
     assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == a
+
+
+def test_per_file_splits_between_documents(tmp_path: Path) -> None:
+    shared_data("adgm", "corpus.jsonl")
+    gen.main(["--passages", "2000", "--seed", "5", "--out", str(tmp_path / "c"), "--data", str(SHARED_DATA),
+              "--per-file", "500"])
+    parts = sorted((tmp_path / "c").glob("part-*.jsonl"))
+    rows = [[json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()] for p in parts]
+    assert len(parts) >= 2 and [r for part in rows for r in part] == list(gen.generate(2000, seed=5, data=SHARED_DATA))
+    docs = [{r.get("doc_id", r["_id"]) for r in part} for part in rows]
+    assert all(not (a & b) for i, a in enumerate(docs) for b in docs[i + 1:])  # no document in two files
