@@ -117,10 +117,16 @@ def _check_row(cls: type, row: Any, where: str) -> Any:
         obj = cls(**row)
     except TypeError:
         raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
-    for f in fields(cls):
-        if not _TYPES[f.type](getattr(obj, f.name)):
-            raise _Damaged(f"{where}: {f.name} is {_json_type(getattr(obj, f.name))}, not {f.type}")
+    for name, type_, ok in _checks(cls):
+        if not ok(getattr(obj, name)):
+            raise _Damaged(f"{where}: {name} is {_json_type(getattr(obj, name))}, not {type_}")
     return obj
+
+
+@lru_cache(maxsize=None)
+def _checks(cls: type) -> tuple[tuple[str, str, Callable[[Any], bool]], ...]:
+    """(field, declared type, its check) of a dataclass, worked out once (a million rows are checked at open)."""
+    return tuple((f.name, f.type, _TYPES[f.type]) for f in fields(cls))
 
 
 def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
