@@ -2,7 +2,7 @@
 the traversal use of a text index, a passage store and a graph store, as Protocols.
 
 The one implementation today is embedded: `graph.index.BM25Index` (tantivy in the index folder),
-`graph.store.PassageTable` (passages.jsonl, memory-mapped) and a frozen networkx `MultiDiGraph`
+`graph.store.PassageTable` (passages.jsonl, a row read on access) and a frozen networkx `MultiDiGraph`
 (built from the stored links at open). A distributed backend (text on a sharded engine, passages and
 their edges in a document store, see SCALE.md) is another class with these methods, handed to
 `StoredIndex`, not a change to the read side.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import io
 import json
-import mmap
 import os
 import shutil
 import time
@@ -136,28 +135,23 @@ def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
 
 
 class PassageTable(Sequence[Passage]):
-    """The passages of a generation, read from passages.jsonl when asked for (the file memory-mapped, the
-    last `cache` passages read kept). In memory: each passage's id, its document's index and the byte
-    offset of its row; documents' ids and titles. Every row is read and checked once, when the table is
-    opened, as `_rows` does; a `Passage` is built again from its row on access (a new object after it
-    left the cache: passages are values, never changed by the read side)."""
+    """The passages of a generation, read from passages.jsonl when asked for (`os.pread` of one row;
+    the last `cache` passages read kept). In memory: each passage's id, its document's index and the
+    byte offset of its row; documents' ids and titles. Every row is read and checked once, when the
+    table is opened, as `_rows` does; a `Passage` is built again from its row on access (a new object
+    after it left the cache: passages are values, never changed by the read side). The file stays
+    open: a newer generation replacing this one does not change what this table reads."""
 
     def __init__(self, path: Path, root: Path, cache: int = 4096) -> None:
-        with open_regular(path, root) as f:
-            size = os.fstat(f.fileno()).st_size
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self._file = open_regular(path, root)
         self.ids: list[str] = []
         self.doc_ids: list[str] = []  # documents in order of first passage
         self.doc_titles: dict[str, str] = {}
         docs: dict[str, int] = {}
         doc_of = array("i")
         offsets = array("q")
-        data = self._map
         start, n = 0, 0
-        while start < size:
-            end = data.find(b"\n", start)
-            end = size if end < 0 else end
-            line = data[start:end]
+        for line in self._file:
             if line.strip():
                 n += 1
                 try:
@@ -173,15 +167,15 @@ class PassageTable(Sequence[Passage]):
                 self.ids.append(p.id)
                 doc_of.append(d)
                 offsets.append(start)
-            start = end + 1
-        offsets.append(size)
+            start += len(line)
+        offsets.append(start)  # row i is bytes offsets[i]:offsets[i + 1] (blank lines are whitespace to json)
         self._doc_of, self._offsets = doc_of, offsets
+        self._fd = self._file.fileno()
         self._get = lru_cache(maxsize=cache)(self._read)
 
     def _read(self, i: int) -> Passage:
         start = self._offsets[i]
-        end = self._map.find(b"\n", start)
-        return Passage(**json.loads(self._map[start: end if end >= 0 else len(self._map)]))
+        return Passage(**json.loads(os.pread(self._fd, self._offsets[i + 1] - start, start)))
 
     def doc_id(self, i: int) -> str:
         """The document of passage `i`, without reading its row."""

@@ -92,12 +92,13 @@ class Corpus:
         truncated = len(text) > max_chars
         if truncated:
             text = text[:max_chars].rstrip() + " …"
-        refs = self.references_of(p.id)
+        raw = self._raw_refs.get(p.id, ())
         cap = LIMITS["refs_per_hit"]
+        refs = [_info(r) for r in raw[:cap + 1]]  # a passage can cite hundreds: build only what is shown
         return PassageHit(
             id=p.id, document=p.doc_id, document_title=p.doc_title, label=p.label,
             heading_path=p.heading_path, score=None if score is None else round(score, 4),
-            text=text, truncated=truncated, references=refs[:cap], more_references=max(0, len(refs) - cap),
+            text=text, truncated=truncated, references=refs[:cap], more_references=max(0, len(raw) - cap),
         )
 
     def _edge_targets(self, pid: str, kind: str) -> list[str]:
