@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(child_stdio(Path(argv[1]))))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000], help="none: only --merge")
     ap.add_argument("--work", type=Path, default=Path("/work/scale-data"))
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--calls", type=int, default=300, help="calls per tool for p50/p95")
