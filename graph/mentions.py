@@ -153,10 +153,16 @@ def term_trie(terms: dict[str, _Term]) -> dict:
 def scan(p: Passage, trie: dict) -> list[_Term]:
     """The terms `p` names, longest match first, each once, in order."""
     ts = _tokens(p.text)
+    # a token that is not capitalised, a number or a stop word is in no name (`_case_ok`): no walk
+    # starts or goes on through it (common lowercase words begin many titles' keys)
+    ok = [t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t, _, _ in ts]
     found: list[_Term] = []
     seen: set[int] = set()
     i, n = 0, len(ts)
     while i < n:
+        if not ok[i]:
+            i += 1
+            continue
         node = trie.get(ts[i][0].lower())
         j, best, best_j = i, None, i
         while node is not None:
@@ -164,7 +170,7 @@ def scan(p: Passage, trie: dict) -> list[_Term]:
             if term is not None and _case_ok(term, ts[i:j + 1]):
                 best, best_j = term, j
             j += 1
-            node = node.get(ts[j][0].lower()) if j < n else None
+            node = node.get(ts[j][0].lower()) if j < n and ok[j] else None
         if best is not None:
             if id(best) not in seen:
                 seen.add(id(best))

@@ -14,6 +14,7 @@ __all__ = ["extract_citations", "normalize_label", "label_parts", "expand_range"
 
 # invisible characters some documents put before numbers; replaced 1:1 so offsets hold
 _INVISIBLE = {ord(c): " " for c in "\u200e\u200f\u200b\u200c\u200d\ufeff\xa0\u2009\u202f"}
+_ANY_INVISIBLE = re.compile("[" + "".join(chr(c) for c in _INVISIBLE) + "]")  # str.translate with a dict is slow
 
 # kind word (singular/plural/abbreviated) -> canonical kind
 KIND_WORDS: dict[str, str] = {
@@ -308,7 +309,7 @@ def extract_citations(text: str) -> list[Citation]:
     """All citations in `text`, in order; overlapping matches keep the earliest, longest one."""
     if not text:
         return []
-    t = text.translate(_INVISIBLE)
+    t = text.translate(_INVISIBLE) if _ANY_INVISIBLE.search(text) else text
     found: list[Citation] = []
     taken: list[tuple[int, int]] = []
 

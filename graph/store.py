@@ -22,14 +22,15 @@ import shutil
 import time
 import uuid
 import weakref
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
+from graph.backends import GraphStore, PassageStore, TextIndex
 from graph.graph import build_graph
 from graph.index import BM25Index, build_bm25
 from graph.model import Mention, Passage, Reference
@@ -37,8 +38,8 @@ from graph.printable import printable
 from graph.safe_open import FileRefused, file_kind, open_regular
 
 __all__ = [
-    "FORMAT_VERSION", "IndexNotFound", "StoredIndex", "StoredRows", "load_index", "load_rows", "write_index",
-    "index_lock", "check_index_folder", "current_generation", "read_state",
+    "FORMAT_VERSION", "IndexNotFound", "PassageTable", "StoredIndex", "StoredRows", "load_index", "load_rows",
+    "write_index", "index_lock", "check_index_folder", "current_generation", "read_state",
 ]
 
 # 2: passages keep their source path, references their kind and the reason they are unresolved
@@ -66,16 +67,18 @@ class StoredIndex:
     folder: Path
     generation: Path
     meta: dict[str, Any]
-    passages: list[Passage]
+    passages: PassageStore  # a PassageTable when loaded: rows read on demand
     references: list[Reference]
     mentions: list[Mention]
-    graph: nx.MultiDiGraph
-    bm25: BM25Index
+    graph: GraphStore  # a frozen nx.MultiDiGraph when loaded
+    bm25: TextIndex  # a BM25Index (tantivy) when loaded
     by_id: dict[str, int] = field(default_factory=dict)
     lease: _Lease | None = None
 
     def __post_init__(self) -> None:
-        self.by_id = self.by_id or {p.id: i for i, p in enumerate(self.passages)}
+        if not self.by_id:
+            ids = self.passages.ids if isinstance(self.passages, PassageTable) else [p.id for p in self.passages]
+            self.by_id = {pid: i for i, pid in enumerate(ids)}
 
 
 @dataclass
@@ -84,7 +87,7 @@ class StoredRows:
 
     generation: Path
     meta: dict[str, Any]
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a list, or a PassageTable (load_rows(table=True))
     references: list[Reference]
     containment: list[tuple[str, str]]
     lease: _Lease
@@ -168,20 +171,102 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
+def _check_row(cls: type, row: Any, where: str) -> Any:
+    """`row` (parsed JSON) as a `cls` (a dataclass), each field of its declared type; else _Damaged."""
+    if not isinstance(row, dict):
+        raise _Damaged(f"{where} is {_json_type(row)}, not an object")
+    try:
+        obj = cls(**row)
+    except TypeError:
+        raise _Damaged(f"{where} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
+    for name, type_, ok in _checks(cls):
+        if not ok(getattr(obj, name)):
+            raise _Damaged(f"{where}: {name} is {_json_type(getattr(obj, name))}, not {type_}")
+    return obj
+
+
+@lru_cache(maxsize=None)
+def _checks(cls: type) -> tuple[tuple[str, str, Callable[[Any], bool]], ...]:
+    """(field, declared type, its check) of a dataclass, worked out once (a million rows are checked at open)."""
+    return tuple((f.name, f.type, _TYPES[f.type]) for f in fields(cls))
+
+
 def _rows(cls: type, path: Path, root: Path) -> Iterator[Any]:
     """The rows of a JSONL file as `cls` (a dataclass), each field of its declared type."""
-    checks = [(f.name, f.type, _TYPES[f.type]) for f in fields(cls)]
     for n, row in enumerate(_read_jsonl(path, root), start=1):
-        if not isinstance(row, dict):
-            raise _Damaged(f"{path.name} row {n} is {_json_type(row)}, not an object")
-        try:
-            obj = cls(**row)
-        except TypeError:
-            raise _Damaged(f"{path.name} row {n} has the fields {sorted(row)[:10]}, not those of a {cls.__name__}") from None
-        for name, kind, ok in checks:
-            if not ok(getattr(obj, name)):
-                raise _Damaged(f"{path.name} row {n}: {name} is {_json_type(getattr(obj, name))}, not {kind}")
-        yield obj
+        yield _check_row(cls, row, f"{path.name} row {n}")
+
+
+class PassageTable(Sequence[Passage]):
+    """The passages of a generation, read from passages.jsonl when asked for (`os.pread` of one row;
+    the last `cache` passages read kept). In memory: each passage's id, its document's index and the
+    byte offset of its row; documents' ids and titles. Every row is read and checked once, when the
+    table is opened, as `_rows` does; a `Passage` is built again from its row on access (a new object
+    after it left the cache: passages are values, never changed by the read side). The file stays
+    open: a newer generation replacing this one does not change what this table reads."""
+
+    def __init__(self, path: Path, root: Path, cache: int = 4096) -> None:
+        self._file = open_regular(path, root)
+        self.ids: list[str] = []
+        self.doc_ids: list[str] = []  # documents in order of first passage
+        self.doc_titles: dict[str, str] = {}
+        docs: dict[str, int] = {}
+        doc_of = array("i")
+        offsets = array("q")
+        start, n = 0, 0
+        for line in self._file:
+            if line.strip():
+                n += 1
+                try:
+                    row = json.loads(line)
+                except (ValueError, RecursionError) as e:
+                    raise _Damaged(f"{path.name} line {n}: not JSON ({type(e).__name__})") from None
+                p = _check_row(Passage, row, f"{path.name} row {n}")
+                d = docs.get(p.doc_id)
+                if d is None:
+                    d = docs[p.doc_id] = len(self.doc_ids)
+                    self.doc_ids.append(p.doc_id)
+                    self.doc_titles[p.doc_id] = p.doc_title
+                self.ids.append(p.id)
+                doc_of.append(d)
+                offsets.append(start)
+            start += len(line)
+        offsets.append(start)  # row i is bytes offsets[i]:offsets[i + 1] (blank lines are whitespace to json)
+        self._doc_of, self._offsets = doc_of, offsets
+        self._fd = self._file.fileno()
+        self._get = lru_cache(maxsize=cache)(self._read)
+
+    def _read(self, i: int) -> Passage:
+        start = self._offsets[i]
+        return Passage(**json.loads(os.pread(self._fd, self._offsets[i + 1] - start, start)))
+
+    def doc_id(self, i: int) -> str:
+        """The document of passage `i`, without reading its row."""
+        return self.doc_ids[self._doc_of[i]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._get(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._get(i)
+
+    def __iter__(self) -> Iterator[Passage]:
+        for i in range(len(self)):
+            yield self._read(i)  # a pass over every passage does not flush the cache
+
+
+@dataclass
+class _Node:
+    """What build_graph reads of a passage."""
+    id: str
+    doc_id: str
+    doc_title: str
 
 
 @dataclass
@@ -369,12 +454,14 @@ def _open_generation(folder: Path) -> tuple[Path, _Lease, dict[str, Any]]:
     return gen, lease, meta
 
 
-def load_rows(folder: Path) -> StoredRows:
-    """The current generation's passages, references and containment; IndexNotFound if none or damaged."""
+def load_rows(folder: Path, table: bool = False) -> StoredRows:
+    """The current generation's passages, references and containment; IndexNotFound if none or damaged.
+    `table`: passages as a PassageTable (rows read from disk on access: what a server holds) instead of
+    a list (what an incremental re-index compares)."""
     folder = Path(folder).resolve()
     gen, lease, meta = _open_generation(folder)
     with _reading(folder):
-        passages = list(_rows(Passage, gen / "passages.jsonl", folder))
+        passages = PassageTable(gen / "passages.jsonl", folder) if table else list(_rows(Passage, gen / "passages.jsonl", folder))
         references = list(_rows(Reference, gen / "references.jsonl", folder))
         containment = [(c.parent, c.child) for c in _rows(_Contained, gen / "containment.jsonl", folder)]
     return StoredRows(gen, meta, passages, references, containment, lease)
@@ -383,12 +470,15 @@ def load_rows(folder: Path) -> StoredRows:
 def load_index(folder: Path) -> StoredIndex:
     """The live generation of the index in `folder`; IndexNotFound (one line) if none or damaged."""
     folder = Path(folder).resolve()
-    rows = load_rows(folder)
+    rows = load_rows(folder, table=True)
+    table = rows.passages
+    assert isinstance(table, PassageTable)
     with _reading(folder):
         mentions = list(_rows(Mention, rows.generation / "mentions.jsonl", folder))
-        by_id = {p.id: i for i, p in enumerate(rows.passages)}
+        by_id = {pid: i for i, pid in enumerate(table.ids)}
         bm25 = BM25Index(rows.generation / "bm25", by_id)
-    g = build_graph(rows.passages, rows.references, rows.containment, mentions)
+    nodes = [_Node(pid, table.doc_id(i), table.doc_titles[table.doc_id(i)]) for i, pid in enumerate(table.ids)]
+    g = build_graph(nodes, rows.references, rows.containment, mentions)
     return StoredIndex(
         folder=folder, generation=rows.generation, meta=rows.meta, passages=rows.passages,
         references=rows.references, mentions=mentions, graph=g, bm25=bm25, by_id=by_id, lease=rows.lease,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from graph.backends import GraphStore, PassageStore
 from graph.graph import doc_node
-from graph.model import Passage
-from graph.store import StoredIndex, load_index
+from graph.model import Mention, Passage, Reference
+from graph.store import PassageTable, StoredIndex, load_index
 from server.corpus.names import NameIndex
 from server.corpus.results import (
     DocumentInfo, DocumentList, FollowResult, NeighborPassage, NeighborsResult, OutlineEntry,
@@ -19,29 +20,37 @@ from server.limits import LIMITS, check_range, check_text, shown
 __all__ = ["Corpus"]
 
 
+def _info(r: Reference | Mention) -> ReferenceInfo:
+    if isinstance(r, Mention):
+        return ReferenceInfo(text=r.term, kind="mention", targets=[r.dst], resolved=True)
+    return ReferenceInfo(text=r.text, kind="link" if r.kind == "link" else "reference",
+                         targets=r.targets, resolved=r.resolved, reason=r.reason)
+
+
 class Corpus:
     """Everything a read-side call needs, loaded once from an index folder."""
 
     def __init__(self, stored: StoredIndex) -> None:
         self.stored = stored
-        self.passages: list[Passage] = stored.passages
+        self.passages: PassageStore = stored.passages
         self.by_id = stored.by_id
-        self.graph = stored.graph
-        self._refs: dict[str, list[ReferenceInfo]] = defaultdict(list)
+        self.graph: GraphStore = stored.graph
+        # a passage's references and mentions, as stored; shown as ReferenceInfo when asked for
+        self._raw_refs: dict[str, list[Reference | Mention]] = defaultdict(list)
         for r in stored.references:
-            self._refs[r.src].append(ReferenceInfo(text=r.text, kind="link" if r.kind == "link" else "reference",
-                                                   targets=r.targets, resolved=r.resolved, reason=r.reason))
+            self._raw_refs[r.src].append(r)
         for m in stored.mentions:
-            self._refs[m.src].append(ReferenceInfo(text=m.term, kind="mention", targets=[m.dst], resolved=True))
+            self._raw_refs[m.src].append(m)
         self._docs: dict[str, list[int]] = defaultdict(list)
-        for i, p in enumerate(self.passages):
-            self._docs[p.doc_id].append(i)
-        self._doc_titles = {p.doc_id: p.doc_title for p in self.passages}
-        self._passage_names = NameIndex(self.by_id)
-        self._doc_ids = NameIndex(self._docs)
+        table = self.passages if isinstance(self.passages, PassageTable) else None
+        for i in range(len(self.passages)):
+            self._docs[table.doc_id(i) if table else self.passages[i].doc_id].append(i)
+        self._doc_titles = dict(table.doc_titles) if table else {p.doc_id: p.doc_title for p in self.passages}
         self._titles: dict[str, list[str]] = defaultdict(list)
         for doc_id, title in self._doc_titles.items():
             self._titles[title.strip().lower()].append(doc_id)
+        self._passage_names = NameIndex(self.by_id)
+        self._doc_ids = NameIndex(self._docs)
         self._title_names = NameIndex(self._doc_titles.values())
 
     @classmethod
@@ -58,7 +67,7 @@ class Corpus:
         return self.passages[self.by_id[pid]]
 
     def references_of(self, pid: str) -> list[ReferenceInfo]:
-        return list(self._refs.get(pid, []))
+        return [_info(r) for r in self._raw_refs.get(pid, ())]
 
     def document_id(self, document: str) -> str:
         """Accept a document id or its title (case-insensitive); a title two documents share is refused."""
@@ -83,12 +92,13 @@ class Corpus:
         truncated = len(text) > max_chars
         if truncated:
             text = text[:max_chars].rstrip() + " …"
-        refs = self._refs.get(p.id, [])
+        raw = self._raw_refs.get(p.id, ())
         cap = LIMITS["refs_per_hit"]
+        refs = [_info(r) for r in raw[:cap + 1]]  # a passage can cite hundreds: build only what is shown
         return PassageHit(
             id=p.id, document=p.doc_id, document_title=p.doc_title, label=p.label,
             heading_path=p.heading_path, score=None if score is None else round(score, 4),
-            text=text, truncated=truncated, references=refs[:cap], more_references=max(0, len(refs) - cap),
+            text=text, truncated=truncated, references=refs[:cap], more_references=max(0, len(raw) - cap),
         )
 
     def _edge_targets(self, pid: str, kind: str) -> list[str]:

@@ -15,7 +15,8 @@ class NameIndex:
     def __init__(self, names: Iterable[str], window: int = 200) -> None:
         self._by_lower: dict[str, str] = {}
         for n in names:
-            self._by_lower.setdefault(n.lower(), n)
+            low = n.lower()
+            self._by_lower.setdefault(n if low == n else low, n)  # an id already in lower case is not copied
         self._sorted = sorted(self._by_lower)
         self.window = window
 

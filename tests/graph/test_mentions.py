@@ -38,3 +38,17 @@ def test_cap_per_passage() -> None:
     ps = [_p(f"e{i}", f"e{i}", n, f"{n} is a thing.", n) for i, n in enumerate(names)]
     ps.append(_p("s", "s", "Summary", " ".join(names), "Summary"))
     assert sum(m.src == "s" for m in find_mentions(ps, max_per_passage=5)) == 5
+
+
+def test_names_are_found_only_in_capitalised_runs() -> None:
+    """A walk through the name trie stops at a word that is not capitalised, a number or a stop word: the
+    longest capitalised name still wins, and a name written in lower case is no mention."""
+    ps = [_p("a0", "a", "Sepsis Escalation Pathway", "Sepsis Escalation Pathway", "Sepsis Escalation Pathway"),
+          _p("b0", "b", "Sepsis Escalation", "Sepsis Escalation", "Sepsis Escalation"),
+          _p("x0", "x", "Ward notes", "Follow the Sepsis Escalation Pathway of the Trust; sepsis escalation pathway in lower case."),
+          _p("y0", "y", "Other notes", "Sepsis Escalation matters, and the sepsis escalation pathway is long."),
+          _p("z0", "z", "Third notes", "Sepsis Escalation pathway: capitalised only in part.")]
+    got = {(m.src, m.dst) for m in find_mentions(ps)}
+    assert ("x0", "a0") in got and ("x0", "b0") not in got  # the longest name, once
+    assert ("y0", "b0") in got and ("y0", "a0") not in got
+    assert ("z0", "b0") in got and ("z0", "a0") not in got
