@@ -52,5 +52,5 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     return DeepSearchResult(
         question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
         evidence=pool.evidence(k, options.ranking), trace=trace, steps=budget.steps, stopped=stopped,
-        candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
+        candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2), note=budget.note(stopped),
     )
