@@ -16,10 +16,11 @@ import anyio
 
 from server.corpus import Corpus
 from server.corpus.feedback import FeedbackStore
-from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult
+from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult, SearchResult
 from server.limits import check_ids, check_text
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
+from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
 from server.settings import Settings
 from server.traversal import (
     AgentOptions, DeepSearchResult, OnStep, WalkOptions, check_arguments, deep_search, with_defaults,
@@ -131,6 +132,23 @@ class Services:
 
         return self._lazy("chat_model", lambda: LlamaChat(resolve_model_path(self.settings.model, self.settings.models_dir)))
 
+    @property
+    def search_mode(self) -> str:
+        """The first stage search and deep_search use unless told otherwise."""
+        return check_mode(self.settings.search_mode or DEFAULT_MODE)
+
+    def first_stage(self) -> FirstStage:
+        """BM25, dense or hybrid by mode; the dense side is built on first use (the matrix of passage
+        vectors, from the reranker's embedding model, else the packaged MiniLM)."""
+        return self._lazy("first_stage", lambda: FirstStage(self.corpus, self._dense_index, self.search_mode))
+
+    def _dense_index(self) -> DenseIndex:
+        rr = self.reranker()
+        model = getattr(rr, "embedder", rr)
+        if not (hasattr(model, "encode_queries") and hasattr(model, "passage_matrix")):  # a cross-encoder: no vectors
+            model = build_reranker(self.settings, self.corpus, "zero-shot")
+        return DenseIndex(self.corpus, model)
+
     def feedback(self) -> FeedbackStore:
         return self._lazy("feedback", lambda: FeedbackStore(self.settings.feedback_db))
 
@@ -146,6 +164,8 @@ class Services:
             if hasattr(embedder, "precompute"):
                 embedder.precompute(self.corpus.passages,
                                     progress=(lambda d, t: progress("encode passages", d, t)) if progress else None)
+            if self.search_mode != "bm25":
+                _ = self.first_stage().dense.matrix  # from the vectors just cached
         finally:
             self._warmed.set()
 
@@ -166,6 +186,18 @@ class Services:
         return self._warmed.wait(timeout)
 
     # -- verbs beyond the corpus ------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, offset: int = 0, document: str | None = None, max_chars: int = 600,
+               mode: str | None = None) -> SearchResult:
+        """The corpus's search with a first stage: bm25, dense or hybrid (None: the server's mode)."""
+        mode = check_mode(mode or self.search_mode)
+        if mode == "bm25":
+            return self.corpus.search(query, k, offset, document, max_chars).model_copy(update={"mode": mode})
+        stage = self.first_stage()
+
+        def ranker(q: str, n: int, off: int, doc_id: str | None) -> list:
+            return stage.ranked(q, n + off, mode, doc_id)[off:]
+        return self.corpus.search(query, k, offset, document, max_chars, ranker=ranker).model_copy(update={"mode": mode})
+
     def rerank(self, query: str, passage_ids: list[str]) -> RerankResult:
         """Order passages by the reranker's score for the query, best first."""
         check_text("query", query)
@@ -192,8 +224,10 @@ class Services:
         steps, seconds = with_defaults(strategy, max_steps, max_seconds)
         check_arguments(question, strategy, steps, seconds, k)  # before loading anything
         model = self.chat_model() if strategy == "agent" else None
+        stage = self.first_stage() if self.search_mode != "bm25" else None
         return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
-                           on_step=on_step, walk_options=walk_options, agent_options=self.agent_options())
+                           on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),
+                           first_stage=stage)
 
 
 def open_services(settings: Settings, corpus: Corpus | None = None, **parts: Any) -> Services:

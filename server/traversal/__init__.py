@@ -6,6 +6,7 @@ from server.corpus import Corpus
 from server.errors import UsageError
 from server.limits import check_range, check_text, shown
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.agent import AgentOptions, agent
 from server.traversal.budget import Budget, OnStep
 from server.llm.chat import ChatModel
@@ -41,13 +42,15 @@ def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: f
 def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str = "walk",
                 max_steps: int | None = None, max_seconds: float | None = None, k: int = 10,
                 model: ChatModel | None = None, on_step: OnStep | None = None,
-                walk_options: WalkOptions | None = None, agent_options: AgentOptions | None = None) -> DeepSearchResult:
-    """Run one strategy within a budget of steps and seconds. `agent` needs `model`."""
+                walk_options: WalkOptions | None = None, agent_options: AgentOptions | None = None,
+                first_stage: FirstStage | None = None) -> DeepSearchResult:
+    """Run one strategy within a budget of steps and seconds. `agent` needs `model`. Seeds and the
+    agent's searches come from `first_stage` (BM25 when None)."""
     max_steps, max_seconds = with_defaults(strategy, max_steps, max_seconds)
     check_arguments(question, strategy, max_steps, max_seconds, k)
     budget = Budget(max_steps=max_steps, max_seconds=float(max_seconds))
     if strategy == "walk":
-        return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step)
+        return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step, first_stage)
     if model is None:
         raise UsageError("strategy 'agent' needs a GGUF model: pass --model PATH or set READTRAIL_MODEL")
-    return agent(corpus, reranker, question, budget, model, k, agent_options or AgentOptions(), on_step)
+    return agent(corpus, reranker, question, budget, model, k, agent_options or AgentOptions(), on_step, first_stage)

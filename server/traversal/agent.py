@@ -13,6 +13,7 @@ from typing import Any
 from server.corpus import Corpus
 from server.llm.prompts import load_prompt
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.llm.chat import ChatModel, Completion
 from server.traversal.pool import Pool, Ranking, seed_pool
@@ -181,9 +182,10 @@ def step_estimate_ms(history: list[tuple[float, Completion]]) -> float:
 
 
 def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, model: ChatModel, k: int = 10,
-          options: AgentOptions = AgentOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
+          options: AgentOptions = AgentOptions(), on_step: OnStep | None = None,
+          first_stage: FirstStage | None = None) -> DeepSearchResult:
     o = options
-    pool = Pool(corpus, reranker, question)
+    pool = Pool(corpus, reranker, question, first_stage)
     system = load_prompt("agent_system", o.prompts).text
     trace: list[TraceStep] = [seed_pool(pool, question, o.seeds, budget, on_step)]
     if o.warm_expand:

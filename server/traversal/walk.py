@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from server.corpus import Corpus
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
@@ -35,8 +36,9 @@ def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | No
 
 
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
-         options: WalkOptions = WalkOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
-    pool = Pool(corpus, reranker, question)
+         options: WalkOptions = WalkOptions(), on_step: OnStep | None = None,
+         first_stage: FirstStage | None = None) -> DeepSearchResult:
+    pool = Pool(corpus, reranker, question, first_stage)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
