@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from server.corpus import Corpus
+from server.cpu import fit_torch_threads
 from server.corpus.feedback import FeedbackStore
 from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult, SearchResult
 from server.limits import check_ids, check_text
@@ -190,6 +191,7 @@ class Services:
                mode: str | None = None) -> SearchResult:
         """The corpus's search with a first stage: bm25, dense or hybrid (None: the server's mode)."""
         mode = check_mode(mode or self.search_mode)
+        fit_torch_threads()
         if mode == "bm25":
             return self.corpus.search(query, k, offset, document, max_chars).model_copy(update={"mode": mode})
         stage = self.first_stage()
@@ -224,6 +226,7 @@ class Services:
         steps, seconds = with_defaults(strategy, max_steps, max_seconds)
         check_arguments(question, strategy, steps, seconds, k)  # before loading anything
         model = self.chat_model() if strategy == "agent" else None
+        fit_torch_threads()  # the reranker encodes the question at every step
         stage = self.first_stage() if self.search_mode != "bm25" else None
         return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
                            on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),

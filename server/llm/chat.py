@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from server.cpu import threads_for_load
 from server.llm.registry import ModelError, check_gguf
 
 __all__ = ["ChatModel", "Completion", "LlamaChat", "DeadlinePassed"]
@@ -104,29 +105,6 @@ def _deadline_llama(llama_cls: type) -> type:
     return DeadlineLlama
 
 
-def _others_running() -> float:
-    """How many other runnable tasks hold the CPU: the larger of the 1-minute load (less this process's
-    own work) and the instant count of runnable tasks (less the thread asking), from /proc/loadavg."""
-    try:
-        fields = Path("/proc/loadavg").read_text(encoding="ascii").split()
-        return max(float(fields[0]) - 1.0, float(fields[3].split("/")[0]) - 1.0)
-    except (OSError, ValueError, IndexError):
-        try:
-            return os.getloadavg()[0] - 1.0
-        except OSError:
-            return 0.0
-
-
-def threads_for_load(limit: int) -> int:
-    """Threads for the next call: all `limit` on an idle machine, fewer when other work holds the cores.
-    llama.cpp's threads wait for each other at every layer, so on an oversubscribed CPU two threads are
-    far slower than one (measured on 2 cores with two busy processes and a training job: SmolLM2 read
-    356 prompt tokens in 61 s with 2 threads, 6 s with 1; a single 4-token chunk took 6.4 s)."""
-    cores = os.cpu_count() or 1
-    others = _others_running()
-    return max(1, min(limit, cores if others < 0.5 else int(cores - others)))
-
-
 class LlamaChat:
     """A llama.cpp model shared by threads: calls are serialised (a llama context is not thread-safe).
 
@@ -137,8 +115,9 @@ class LlamaChat:
 
     def __init__(self, path: str | os.PathLike[str], n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0,
                  prefix_cache: bool = True, ram_cache_mb: int = 0) -> None:
-        """`n_threads=None`: up to every core, fewer when the machine is loaded (threads_for_load,
-        chosen again before every call); an int: exactly that many."""
+        """`n_threads=None`: up to every core, fewer when the machine is loaded (server.cpu.threads_for_load,
+        chosen again before every call: two threads on a loaded 2-core machine read a 4-token chunk in
+        6.4 s, beyond any budget); an int: exactly that many."""
         from llama_cpp import Llama, LlamaRAMCache
 
         DeadlineLlama = _deadline_llama(Llama)

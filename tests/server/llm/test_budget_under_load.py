@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from server.corpus import Corpus
-from server.llm.chat import LlamaChat, threads_for_load
+from server.cpu import threads_for_load
+from server.llm.chat import LlamaChat
 from server.llm.registry import ModelError, resolve_model_path
 from server.traversal import AgentOptions, deep_search
 from tests.server.traversal.fixture_corpus import OverlapReranker, write_traversal_index
