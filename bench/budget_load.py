@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def main() -> None:
     if args.strategy == "agent":
         services.chat_model()
     questions = list(load_queries(args.queries).values())[: args.n]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` ends the busy processes
     procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     rows = []
     try:

@@ -193,10 +193,14 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         # queries, choosing which citation matters), not on the obvious hops (bench/TRAVERSAL.md).
         warm = WalkOptions(seeds=o.seeds, per_step=o.warm_expand, ranking=o.ranking)
         for _ in range(o.warm_steps):
+            if not budget.fits(max(t.ms for t in trace)):  # leave the time to the model
+                break
             step = expand_step(pool, warm, 0)
-            if step is None or budget.exhausted():
+            if step is None:
                 break
             trace.append(step)
+            if budget.exhausted():
+                break
     notes: list[str] = []
     history: list[tuple[float, Completion]] = []
     stopped = budget.exhausted()

@@ -29,6 +29,10 @@ class Budget:
             return "max_seconds"
         return None
 
+    def fits(self, ms: float) -> bool:
+        """Whether work expected to take `ms` would end within the time budget."""
+        return self.elapsed_ms() + ms <= self.max_seconds * 1000
+
     def note(self, stopped: str) -> str | None:
         """What a caller should know about a result the time budget cut short."""
         if stopped != "max_seconds":

@@ -42,6 +42,9 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
+        if not budget.fits(max(t.ms for t in trace)):  # a step like the slowest so far would overrun
+            stopped = "max_seconds"
+            break
         step = expand_step(pool, options, budget.steps + 1)
         if step is None:
             stopped = "exhausted"
