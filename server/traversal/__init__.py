@@ -11,15 +11,16 @@ from server.traversal.agent import AgentOptions, agent
 from server.traversal.budget import Budget, OnStep
 from server.llm.chat import ChatModel
 from server.traversal.result import DeepSearchResult, Evidence, TraceStep
-from server.traversal.walk import WalkOptions, walk
+from server.traversal.walk import WalkOptions, rerank_only, walk
 
 __all__ = [
     "deep_search", "check_arguments", "with_defaults", "STRATEGY_NAMES", "DEFAULTS",
     "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions", "OnStep", "Budget",
 ]
 
-STRATEGY_NAMES = ("walk", "agent")
-DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
+STRATEGY_NAMES = ("walk", "rerank", "agent")
+DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "rerank": {"max_steps": 1, "max_seconds": 3.0},
+            "agent": {"max_steps": 6, "max_seconds": 10.0}}
 
 
 def with_defaults(strategy: str, max_steps: int | None, max_seconds: float | None) -> tuple[int, float]:
@@ -33,7 +34,8 @@ def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: f
     """Raise UsageError with what to change when an argument is out of bounds."""
     check_text("question", question)
     if strategy not in STRATEGY_NAMES:
-        raise UsageError(f"unknown strategy {shown(strategy)}: use 'walk' (fast, no LLM) or 'agent' (a local LLM picks steps)")
+        raise UsageError(f"unknown strategy {shown(strategy)}: use 'walk' (follows references, no LLM), 'rerank' "
+                         "(search and rerank, no expansion) or 'agent' (a local LLM picks steps)")
     check_range("max_steps", max_steps)
     check_range("max_seconds", max_seconds)
     check_range("k", k, "deep_k")
@@ -49,6 +51,8 @@ def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str
     max_steps, max_seconds = with_defaults(strategy, max_steps, max_seconds)
     check_arguments(question, strategy, max_steps, max_seconds, k)
     budget = Budget(max_steps=max_steps, max_seconds=float(max_seconds))
+    if strategy == "rerank":
+        return rerank_only(corpus, reranker, question, budget, k, first_stage, on_step)
     if strategy == "walk":
         return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step, first_stage)
     if model is None:
