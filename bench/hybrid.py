@@ -80,6 +80,16 @@ def setup(index: Path) -> tuple[Corpus, Any, DenseIndex]:
     return corpus, rr, dense
 
 
+def pick(rows: dict[str, Any]) -> tuple[str, dict[str, list[float]]]:
+    """The fusion with the best mean (all-gold@10 + nDCG@10) / 2 after reranking; ties (reranking the
+    same top 50 in another order gives the same result) go to the better first stage alone."""
+    def mean(spec: str, which: str) -> float:
+        return sum(rows[t][spec][which]["all_gold@10"] + rows[t][spec][which]["ndcg@10"] for t in rows) / (2 * len(rows))
+    specs = [s for s in next(iter(rows.values())) if s not in ("bm25", "dense")]
+    score = {s: [round(mean(s, "reranked"), 4), round(mean(s, "alone"), 4)] for s in specs}
+    return max(specs, key=lambda s: tuple(score[s])), score
+
+
 def choose(args: argparse.Namespace) -> None:
     corpus, rr, dense = setup(args.adgm_index)
     out: dict[str, Any] = {"load_before": loadavg(), "n": args.n, "rows": {}}
@@ -102,11 +112,8 @@ def choose(args: argparse.Namespace) -> None:
             out["rows"].setdefault(name, {})[spec] = {"alone": m1, "reranked": m2}
             print(name, spec, "alone", m1, "reranked", m2, flush=True)
     out["load_after"] = loadavg()
-    means = {s: sum(out["rows"][t][s]["reranked"]["all_gold@10"] + out["rows"][t][s]["reranked"]["ndcg@10"]
-                    for t in out["rows"]) / (2 * len(out["rows"])) for s in specs if s not in ("bm25", "dense")}
-    out["choice"] = max(means, key=lambda s: means[s])
-    out["choice_score"] = means
-    print("choice", out["choice"], means)
+    out["choice"], out["choice_score"] = pick(out["rows"])
+    print("choice", out["choice"], out["choice_score"])
     Path(args.out).write_text(json.dumps(out, indent=1), encoding="utf-8")
 
 
@@ -179,8 +186,14 @@ def main() -> None:
         choose(args)
     elif args.what == "dev":
         dev(args)
-    else:
-        print(markdown(json.loads(Path(args.out.replace("table", "dev")).read_text(encoding="utf-8"))))
+    else:  # every bench/results/hybrid-dev*.json (runs split by task), merged
+        merged: dict[str, Any] = {"full": {}, "bootstrap": {}}
+        for f in sorted((REPO / "bench" / "results").glob("hybrid-dev*.json")):
+            part = json.loads(f.read_text(encoding="utf-8"))
+            for key in ("full", "bootstrap"):
+                for t, rows in part.get(key, {}).items():
+                    merged[key].setdefault(t, {}).update(rows)
+        print(markdown(merged))
 
 
 if __name__ == "__main__":
