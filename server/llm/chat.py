@@ -131,8 +131,7 @@ class LlamaChat:
         self._lock = threading.Lock()
         try:
             self._llm = DeadlineLlama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self._max_threads,
-                                     n_threads_batch=self._max_threads,
-                              seed=seed, verbose=False)
+                                      n_threads_batch=self._max_threads, seed=seed, verbose=False)
         except ValueError as exc:  # llama.cpp could not read it
             raise ModelError(f"llama.cpp could not load {self.path}: {exc}") from exc
         if ram_cache_mb:
