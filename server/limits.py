@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.errors import UsageError
 
-__all__ = ["LIMITS", "RANGES", "TEXT", "check_range", "check_text", "check_ids", "shown"]
+__all__ = ["LIMITS", "RANGES", "TEXT", "CHOICES", "check_range", "check_text", "check_ids", "check_choice", "shown"]
 
 # numeric arguments: name -> (lowest, highest)
 RANGES: dict[str, tuple[float, float]] = {
@@ -25,6 +25,10 @@ TEXT: dict[str, int] = {
     "id": 1_000,  # a passage id
     "name": 2_000,  # a document id or title, a citing text
     "note": 2_000,  # a feedback note
+}
+# arguments that take one of a few words: name -> (allowed values, what each means, for errors)
+CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "mode": (("bm25", "dense", "hybrid"), "'bm25' (exact words), 'dense' (meaning) or 'hybrid' (both, fused)"),
 }
 # output caps
 LIMITS = {"outline": 500, "refs_per_hit": 10, "refs_listed": 200, "echo": 80}
@@ -51,6 +55,13 @@ def check_text(name: str, value: object, kind: str = "query", required: bool = T
     if len(value) > TEXT[kind]:
         raise UsageError(f"{name} is {len(value)} characters; keep it under {TEXT[kind]}")
     return value
+
+
+def check_choice(name: str, value: object) -> str:
+    allowed, meaning = CHOICES[name]
+    if value not in allowed:
+        raise UsageError(f"unknown {name} {shown(value)}: use {meaning}")
+    return value  # type: ignore[return-value]
 
 
 def check_ids(name: str, ids: object) -> list[str]:

@@ -15,12 +15,14 @@ from typing import Any
 import anyio
 
 from server.corpus import Corpus
+from server.cpu import fit_torch_threads
 from server.corpus.feedback import FeedbackStore
 from server.corpus.watch import CorpusWatch
-from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult
+from server.corpus.results import FeedbackAck, RerankedPassage, RerankResult, SearchResult
 from server.limits import check_ids, check_text
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
+from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
 from server.settings import Settings
 from server.traversal import (
     AgentOptions, DeepSearchResult, OnStep, WalkOptions, check_arguments, deep_search, with_defaults,
@@ -130,8 +132,19 @@ class Services:
             self._watch.poll()
 
     def _swap(self, corpus: Corpus) -> None:
-        # one assignment: a call holds the corpus it started with; the reranker's BM25 features follow the new one
+        # Runs in the loading thread. A first stage built over the old corpus is built again over the new one
+        # first (its dense matrix from the vector cache, changed passages encoded), so no call pays for it.
+        old_stage = self._parts.get("first_stage")
+        stage = None
+        if old_stage is not None:
+            built = old_stage._dense if isinstance(old_stage._dense, DenseIndex) else None
+            stage = FirstStage(corpus, DenseIndex(corpus, built.model) if built else self._dense_index, self.search_mode)
+            if built is not None:
+                _ = stage.dense.matrix
+        # one assignment each: a call holds the corpus it started with; the reranker's BM25 features follow
         self.corpus = corpus
+        if stage is not None:
+            self._parts["first_stage"] = stage
         rr = self._parts.get("reranker")
         if rr is not None and hasattr(rr, "corpus"):
             rr.corpus = corpus
@@ -151,6 +164,23 @@ class Services:
 
         return self._lazy("chat_model", lambda: LlamaChat(resolve_model_path(self.settings.model, self.settings.models_dir)))
 
+    @property
+    def search_mode(self) -> str:
+        """The first stage search and deep_search use unless told otherwise."""
+        return check_mode(self.settings.search_mode or DEFAULT_MODE)
+
+    def first_stage(self) -> FirstStage:
+        """BM25, dense or hybrid by mode; the dense side is built on first use (the matrix of passage
+        vectors, from the reranker's embedding model, else the packaged MiniLM)."""
+        return self._lazy("first_stage", lambda: FirstStage(self.corpus, self._dense_index, self.search_mode))
+
+    def _dense_index(self) -> DenseIndex:
+        rr = self.reranker()
+        model = getattr(rr, "embedder", rr)
+        if not (hasattr(model, "encode_queries") and hasattr(model, "passage_matrix")):  # a cross-encoder: no vectors
+            model = build_reranker(self.settings, self.corpus, "zero-shot")
+        return DenseIndex(self.corpus, model)
+
     def feedback(self) -> FeedbackStore:
         return self._lazy("feedback", lambda: FeedbackStore(self.settings.feedback_db))
 
@@ -166,6 +196,8 @@ class Services:
             if hasattr(embedder, "precompute"):
                 embedder.precompute(self.corpus.passages,
                                     progress=(lambda d, t: progress("encode passages", d, t)) if progress else None)
+            if self.search_mode != "bm25":
+                _ = self.first_stage().dense.matrix  # from the vectors just cached
         finally:
             self._warmed.set()
 
@@ -186,6 +218,28 @@ class Services:
         return self._warmed.wait(timeout)
 
     # -- verbs beyond the corpus ------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, offset: int = 0, document: str | None = None, max_chars: int = 600,
+               mode: str | None = None) -> SearchResult:
+        """The corpus's search with a first stage: bm25, dense or hybrid (None: the server's mode)."""
+        asked = mode is not None
+        mode = check_mode(mode or self.search_mode)
+        fit_torch_threads()
+        hint = None
+        if mode != "bm25" and not asked and not self.first_stage().dense_ready:
+            # The server's default mode never makes a search wait for every passage to be encoded: BM25 answers
+            # until the warm-up (or `readtrail index --vectors`) has the vectors; asking for a mode waits for it.
+            mode, hint = "bm25", (f"ranked by BM25: passage vectors for {self.search_mode} search are not ready yet "
+                                  f"({'the warm-up is encoding them' if not self._warmed.is_set() else 'warm-up is off'}; "
+                                  f"pass mode='{self.search_mode}' to wait for them)")
+        if mode == "bm25":
+            result = self.corpus.search(query, k, offset, document, max_chars)
+            return result.model_copy(update={"mode": mode, "hint": hint or result.hint})
+        stage = self.first_stage()
+
+        def ranker(q: str, n: int, off: int, doc_id: str | None) -> list:
+            return stage.ranked(q, n + off, mode, doc_id)[off:]
+        return self.corpus.search(query, k, offset, document, max_chars, ranker=ranker).model_copy(update={"mode": mode})
+
     def rerank(self, query: str, passage_ids: list[str]) -> RerankResult:
         """Order passages by the reranker's score for the query, best first."""
         check_text("query", query)
@@ -212,8 +266,11 @@ class Services:
         steps, seconds = with_defaults(strategy, max_steps, max_seconds)
         check_arguments(question, strategy, steps, seconds, k)  # before loading anything
         model = self.chat_model() if strategy == "agent" else None
+        fit_torch_threads()  # the reranker encodes the question at every step
+        stage = self.first_stage() if self.search_mode != "bm25" else None
         return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
-                           on_step=on_step, walk_options=walk_options, agent_options=self.agent_options())
+                           on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),
+                           first_stage=stage)
 
 
 def open_services(settings: Settings, corpus: Corpus | None = None, **parts: Any) -> Services:

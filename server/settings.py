@@ -22,6 +22,7 @@ ENV_VARS = {
     "READTRAIL_FEEDBACK": "the feedback store (default HOME/feedback.sqlite3)",
     "READTRAIL_PROMPTS": "a folder of prompt files to use instead of the packaged ones",
     "READTRAIL_WARM": "0: do not warm the reranker when the server starts",
+    "READTRAIL_SEARCH_MODE": "the first stage of search and deep_search: bm25, dense or hybrid (default hybrid)",
 }
 
 
@@ -41,6 +42,7 @@ class Settings:
     feedback_db: Path | None = None
     prompts: Path | None = None  # None: the packaged prompts
     warm: bool = True  # warm the reranker and its passage vectors when a server starts
+    search_mode: str | None = None  # bm25, dense, hybrid; None: server.retrieval.DEFAULT_MODE
     deep_search_running: int = 2
     deep_search_waiting: int = 4
 
@@ -61,6 +63,7 @@ class Settings:
             "feedback_db": _path(env.get("READTRAIL_FEEDBACK")) or home / "feedback.sqlite3",
             "prompts": _path(env.get("READTRAIL_PROMPTS")),
             "warm": env.get("READTRAIL_WARM", "1").strip().lower() not in ("0", "false", "no", "off"),
+            "search_mode": env.get("READTRAIL_SEARCH_MODE") or None,
         }
         values.update({k: v for k, v in given.items() if v is not None})
         return cls(**values)

@@ -87,8 +87,11 @@ def sample_corpus(sample_index: Path) -> Corpus:
 
 
 def settings_for(home: Path, **changes: object) -> Settings:
-    """Settings that touch nothing outside `home` and warm nothing (the environment is not read)."""
-    values: dict[str, object] = {"index": home / "index", "is_sample": False, "warm": False,
+    """Settings that touch nothing outside `home`, warm nothing and search with BM25 (the environment is
+    not read)."""
+    # search_mode bm25: the fast tier loads no model (hybrid is tested with a fake encoder and, in the slow
+    # tier, with MiniLM)
+    values: dict[str, object] = {"index": home / "index", "is_sample": False, "warm": False, "search_mode": "bm25",
                                  "feedback_db": home / "feedback.sqlite3", **changes}
     return Settings(home=home, **values)  # type: ignore[arg-type]
 

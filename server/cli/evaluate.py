@@ -14,7 +14,9 @@ __all__ = ["eval_cmd", "refs_eval_cmd"]
 @click.option("--index", "index_dir", required=True)
 @click.option("--queries", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--qrels", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--strategy", type=click.Choice(["bm25", "bm25+rerank", "walk", "agent"]), default="bm25", show_default=True)
+@click.option("--strategy", type=click.Choice(["bm25", "bm25+rerank", "dense", "hybrid", "hybrid+rerank", "walk", "walk+hybrid", "agent"]),
+              default="bm25", show_default=True,
+              help="dense, hybrid, hybrid+rerank and walk+hybrid use the dense first stage (server.retrieval).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the figures as JSON.")
 @click.option("--limit", type=int, default=None, help="Only the first N judged queries.")
 @click.option("--model", default=None, help="agent: a GGUF file or packaged name (see `readtrail models`).")
@@ -31,7 +33,7 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
     The strategy and the reranker are independent: `--strategy walk --reranker DIR` walks with DIR."""
     from server.eval import load_qrels, load_queries, select_queries
     from server.eval.compare import compare, easy_queries, format_table, plot_quality_latency
-    from server.eval.strategies import NEEDS_RERANKER, StrategyParts, make_strategy
+    from server.eval.strategies import NEEDS_FIRST_STAGE, NEEDS_RERANKER, StrategyParts, make_strategy
     from server.progress import track
     from server.services import build_reranker, open_services
 
@@ -48,7 +50,8 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
             parts = StrategyParts(
                 reranker=None if spec == "-" else (lambda s=spec: build_reranker(settings, services.corpus, s)),
                 model=services.chat_model if strategy == "agent" else None,
-                candidates=candidates, agent_options=services.agent_options())
+                candidates=candidates, agent_options=services.agent_options(),
+                first_stage=services.first_stage if strategy in NEEDS_FIRST_STAGE else None)
             configs[spec if spec != "-" else strategy] = make_strategy(strategy, parts)
         reports = compare(services.corpus, qs, qr, configs, depth=max(candidates, 100),
                           progress=lambda name: (lambda ids: track(ids, f"eval {strategy}" + (f" {Path(name).name}" if name != strategy else ""))))

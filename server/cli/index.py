@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from server.cli.common import INDEX_HELP, build, open_index, settings_from, usage_errors
+from server.cli.common import INDEX_HELP, build, err, open_index, services_from, settings_from, usage_errors
+from server.limits import CHOICES
 
 __all__ = ["index_cmd", "search_cmd"]
 
@@ -20,8 +21,11 @@ __all__ = ["index_cmd", "search_cmd"]
 @click.option("--site-root", default=None, metavar="PATH",
               help="The URL path the folder is served at ('/', '/docs/'), for site-absolute links such as /docs/x/.")
 @click.option("--full", is_flag=True, help="Re-read every file and rebuild everything, even what the current index could lend.")
+@click.option("--vectors", is_flag=True,
+              help="Also encode every passage now (into the vector cache `serve` reads), so that the first dense or "
+                   "hybrid search, and the first reranked question, do not pay for it.")
 def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float,
-              site_root: str | None, full: bool) -> None:
+              site_root: str | None, full: bool, vectors: bool) -> None:
     """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl .docx) into an index folder.
 
     On an index built from the same sources with the same options, only added and changed files are
@@ -36,6 +40,23 @@ def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: fl
                   parse_seconds=parse_seconds, full=full)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
+        if vectors:
+            encode_vectors(settings)
+
+
+def encode_vectors(settings) -> None:  # type: ignore[no-untyped-def]
+    """The passage vectors the reranker and dense search use, encoded into Settings.vector_cache."""
+    from server.progress import StageBars
+    from server.services import open_services
+
+    services = open_services(settings, open_index(settings, allow_sample=False))
+    bars = StageBars()
+    try:
+        services.warm(progress=bars)
+        n = services.first_stage().dense.matrix.shape[0]
+    finally:
+        bars.close()
+    err(f"{n} passage vectors cached in {settings.vector_cache} for {services.reranker().name}")
 
 
 @click.command("search")
@@ -44,11 +65,13 @@ def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: fl
 @click.option("-k", default=10, show_default=True)
 @click.option("--document", default=None, help="Only this document (id or title).")
 @click.option("--json", "as_json", is_flag=True, help="Print the structured result as JSON.")
-def search_cmd(query: str, index_dir: str | None, k: int, document: str | None, as_json: bool) -> None:
+@click.option("--mode", type=click.Choice(list(CHOICES["mode"][0])), default=None,
+              help="bm25 (exact words), dense (meaning) or hybrid (both; the default, or $READTRAIL_SEARCH_MODE).")
+def search_cmd(query: str, index_dir: str | None, k: int, document: str | None, as_json: bool, mode: str | None) -> None:
     """Search the index and print the best passages."""
-    corpus = open_index(settings_from(index_dir))
+    services = services_from(settings_from(index_dir))
     with usage_errors():
-        result = corpus.search(query, k=k, document=document, max_chars=300)
+        result = services.search(query, k=k, document=document, max_chars=300, mode=mode)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
         return

@@ -3,6 +3,7 @@ outline, list_documents. Plain Python: the MCP tools, the CLI and the evaluator 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from graph.backends import GraphStore, PassageStore
@@ -17,7 +18,10 @@ from server.corpus.results import (
 from server.errors import UsageError
 from server.limits import LIMITS, check_range, check_text, shown
 
-__all__ = ["Corpus"]
+__all__ = ["Corpus", "Ranker"]
+
+# (query, k, offset, document id or None) -> ranked (passage, score) pairs: another first stage for search
+Ranker = Callable[[str, int, int, "str | None"], "list[tuple[Passage, float]]"]
 
 
 def _info(r: Reference | Mention) -> ReferenceInfo:
@@ -113,15 +117,17 @@ class Corpus:
         """Ranked (passage, score) pairs, no validation: the fast path for evaluation and traversal."""
         return [(self.passages[h.pos], h.score) for h in self.stored.bm25.search(query, k, offset, doc_id)]
 
-    def search(self, query: str, k: int = 10, offset: int = 0, document: str | None = None, max_chars: int = 600) -> SearchResult:
+    def search(self, query: str, k: int = 10, offset: int = 0, document: str | None = None, max_chars: int = 600,
+               ranker: Ranker | None = None) -> SearchResult:
+        """BM25 search, or `ranker`'s ranking (dense, hybrid: server.retrieval) with the same checks and hits."""
         check_text("query", query)
         check_range("k", k)
         check_range("offset", offset)
         check_range("max_chars", max_chars)
         doc_id = self.document_id(document) if document else None
-        if not self.stored.bm25.terms(query):
+        if ranker is None and not self.stored.bm25.terms(query):
             raise UsageError("query has no searchable words: use letters or numbers")
-        ranked = self.bm25(query, k + 1, offset, doc_id)
+        ranked = (ranker or self.bm25)(query, k + 1, offset, doc_id)
         more = len(ranked) > k
         hits = [self.hit(p, s, max_chars) for p, s in ranked[:k]]
         hint = None

@@ -36,6 +36,7 @@ class SearchResult(BaseModel):
     hits: list[PassageHit]
     next_offset: int | None = Field(description="Pass as offset to get the next page; null when no more.")
     hint: str | None = None
+    mode: str = Field(default="bm25", description="The first stage that ranked the hits: bm25, dense or hybrid.")
 
 
 class PassageView(PassageHit):

@@ -10,11 +10,12 @@ from typing import Any
 from server.corpus import Corpus
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal import DEFAULTS, AgentOptions, Budget, DeepSearchResult, WalkOptions
 from server.traversal.agent import agent
 from server.traversal.walk import walk
 
-__all__ = ["Strategy", "StrategyParts", "STRATEGIES", "NEEDS_RERANKER", "make_strategy", "rerank_ids"]
+__all__ = ["Strategy", "StrategyParts", "STRATEGIES", "NEEDS_RERANKER", "NEEDS_FIRST_STAGE", "make_strategy", "rerank_ids"]
 
 Strategy = Callable[[Corpus, str, int], list[str]]
 
@@ -40,11 +41,16 @@ class StrategyParts:
     walk_options: WalkOptions = field(default_factory=WalkOptions)
     agent_options: AgentOptions = field(default_factory=AgentOptions)
     on_result: Callable[[DeepSearchResult], None] | None = None  # sees every walk/agent result (traces)
+    # dense and hybrid strategies, and walk/agent seeded by hybrid: the first stage (or its builder)
+    first_stage: FirstStage | Callable[[], FirstStage] | None = None
 
 
-def rerank_ids(corpus: Corpus, reranker: Reranker, question: str, candidates: int, depth: int) -> list[str]:
-    """BM25's top `candidates` reordered by the reranker, then BM25's tail down to `depth`."""
-    hits = corpus.bm25(question, max(candidates, depth, 1))
+def rerank_ids(corpus: Corpus, reranker: Reranker, question: str, candidates: int, depth: int,
+               first_stage: FirstStage | None = None, mode: str = "bm25") -> list[str]:
+    """The first stage's top `candidates` (BM25 by default) reordered by the reranker, then the first
+    stage's tail down to `depth`."""
+    n = max(candidates, depth, 1)
+    hits = first_stage.ranked(question, n, mode) if first_stage is not None else corpus.bm25(question, n)
     passages = [p for p, _ in hits[:max(candidates, 1)]]
     if not passages:
         return []
@@ -68,11 +74,40 @@ def _bm25_rerank(parts: StrategyParts) -> Strategy:
     return lambda corpus, question, depth: rerank_ids(corpus, reranker(), question, parts.candidates, depth)
 
 
-def _walk(parts: StrategyParts) -> Strategy:
+def _first_stage(parts: StrategyParts) -> Callable[[], FirstStage]:
+    get = _once(parts.first_stage)
+
+    def first_stage() -> FirstStage:
+        if parts.first_stage is None:
+            raise ValueError("this strategy needs a first stage with dense vectors (StrategyParts.first_stage)")
+        return get()
+    return first_stage
+
+
+def _dense_only(mode: str) -> Callable[[StrategyParts], Strategy]:
+    def make(parts: StrategyParts) -> Strategy:
+        first_stage = _first_stage(parts)
+        return lambda corpus, question, depth: [p.id for p, _ in first_stage().ranked(question, depth, mode)]
+    return make
+
+
+def _first_stage_rerank(mode: str) -> Callable[[StrategyParts], Strategy]:
+    def make(parts: StrategyParts) -> Strategy:
+        reranker, first_stage = _once(parts.reranker), _first_stage(parts)
+        return lambda corpus, question, depth: rerank_ids(corpus, reranker(), question, parts.candidates, depth,
+                                                          first_stage(), mode)
+    return make
+
+
+def _walk(parts: StrategyParts, seeded: str | None = None) -> Strategy:
     reranker = _once(parts.reranker)
+    first_stage = _first_stage(parts) if seeded else None
 
     def run(corpus: Corpus, question: str, depth: int) -> list[str]:
-        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, parts.walk_options)
+        stage = first_stage() if first_stage else None
+        if stage is not None and stage.mode != seeded:
+            stage = FirstStage(corpus, stage.dense, seeded, stage.fusion)
+        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, parts.walk_options, None, stage)
         if parts.on_result:
             parts.on_result(result)
         return result.ranked_ids()
@@ -81,9 +116,11 @@ def _walk(parts: StrategyParts) -> Strategy:
 
 def _agent(parts: StrategyParts) -> Strategy:
     reranker, model = _once(parts.reranker), _once(parts.model)
+    first_stage = _first_stage(parts) if parts.first_stage is not None else None
 
     def run(corpus: Corpus, question: str, depth: int) -> list[str]:
-        result = agent(corpus, reranker(), question, _budget("agent", parts), model(), depth, parts.agent_options)
+        result = agent(corpus, reranker(), question, _budget("agent", parts), model(), depth, parts.agent_options,
+                       None, first_stage() if first_stage else None)
         if parts.on_result:
             parts.on_result(result)
         return result.ranked_ids()
@@ -93,10 +130,15 @@ def _agent(parts: StrategyParts) -> Strategy:
 STRATEGIES: dict[str, Callable[[StrategyParts], Strategy]] = {
     "bm25": _bm25,
     "bm25+rerank": _bm25_rerank,
+    "dense": _dense_only("dense"),
+    "hybrid": _dense_only("hybrid"),
+    "hybrid+rerank": _first_stage_rerank("hybrid"),
     "walk": _walk,
+    "walk+hybrid": lambda parts: _walk(parts, "hybrid"),
     "agent": _agent,
 }
-NEEDS_RERANKER = ("bm25+rerank", "walk", "agent")
+NEEDS_RERANKER = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid", "agent")
+NEEDS_FIRST_STAGE = ("dense", "hybrid", "hybrid+rerank", "walk+hybrid")
 
 
 def make_strategy(name: str, parts: StrategyParts | None = None) -> Strategy:
@@ -105,6 +147,8 @@ def make_strategy(name: str, parts: StrategyParts | None = None) -> Strategy:
     parts = parts or StrategyParts()
     if name in NEEDS_RERANKER and parts.reranker is None:
         raise ValueError(f"strategy {name!r} needs a reranker")
+    if name in NEEDS_FIRST_STAGE and parts.first_stage is None:
+        raise ValueError(f"strategy {name!r} needs a first stage with dense vectors")
     if name == "agent" and parts.model is None:
         raise ValueError("strategy 'agent' needs a chat model")
     return STRATEGIES[name](parts)

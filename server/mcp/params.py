@@ -2,13 +2,13 @@
 each tool's JSON schema (minimum/maximum/maxLength), so a client sees them before calling."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from server.limits import RANGES, TEXT
+from server.limits import CHOICES, RANGES, TEXT
 
-__all__ = ["bounded", "text", "ids"]
+__all__ = ["bounded", "text", "ids", "choice"]
 
 
 def bounded(name: str, description: str, kind: type = int) -> Any:
@@ -24,3 +24,8 @@ def ids(description: str) -> Any:
     lo, hi = RANGES["passage_ids"]
     return Annotated[list[Annotated[str, Field(max_length=TEXT["id"])]],
                      Field(min_length=lo, max_length=hi, description=f"{description} ({lo}-{hi}).")]
+
+
+def choice(name: str, description: str) -> Any:
+    allowed, _meaning = CHOICES[name]
+    return Annotated[Literal[allowed], Field(description=description)]  # type: ignore[valid-type]

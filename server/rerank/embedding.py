@@ -75,6 +75,11 @@ class EmbeddingReranker:
             found = [v if v is not None else fresh[k] for k, v in zip(keys, found)]
         return np.stack(found) if found else np.zeros((0, self.model.get_sentence_embedding_dimension()), np.float32)
 
+    def passage_matrix(self, passages: Sequence[Passage]) -> np.ndarray:
+        """The passages' unit vectors as one contiguous float32 matrix, row i for passages[i] (cached
+        vectors reused, the rest encoded and cached): what dense first-stage search multiplies."""
+        return np.ascontiguousarray(self.vectors(passages), dtype=np.float32)
+
     def precompute(self, passages: Sequence[Passage], chunk: int = 512,
                    progress: Callable[[int, int], None] | None = None) -> None:
         """Index-time alternative to first touch: encode everything now."""

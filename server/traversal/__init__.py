@@ -6,19 +6,21 @@ from server.corpus import Corpus
 from server.errors import UsageError
 from server.limits import check_range, check_text, shown
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.agent import AgentOptions, agent
 from server.traversal.budget import Budget, OnStep
 from server.llm.chat import ChatModel
 from server.traversal.result import DeepSearchResult, Evidence, TraceStep
-from server.traversal.walk import WalkOptions, walk
+from server.traversal.walk import WalkOptions, rerank_only, walk
 
 __all__ = [
     "deep_search", "check_arguments", "with_defaults", "STRATEGY_NAMES", "DEFAULTS",
     "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "WalkOptions", "OnStep", "Budget",
 ]
 
-STRATEGY_NAMES = ("walk", "agent")
-DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "agent": {"max_steps": 6, "max_seconds": 10.0}}
+STRATEGY_NAMES = ("walk", "rerank", "agent")
+DEFAULTS = {"walk": {"max_steps": 4, "max_seconds": 3.0}, "rerank": {"max_steps": 1, "max_seconds": 3.0},
+            "agent": {"max_steps": 6, "max_seconds": 10.0}}
 
 
 def with_defaults(strategy: str, max_steps: int | None, max_seconds: float | None) -> tuple[int, float]:
@@ -32,7 +34,8 @@ def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: f
     """Raise UsageError with what to change when an argument is out of bounds."""
     check_text("question", question)
     if strategy not in STRATEGY_NAMES:
-        raise UsageError(f"unknown strategy {shown(strategy)}: use 'walk' (fast, no LLM) or 'agent' (a local LLM picks steps)")
+        raise UsageError(f"unknown strategy {shown(strategy)}: use 'walk' (follows references, no LLM), 'rerank' "
+                         "(search and rerank, no expansion) or 'agent' (a local LLM picks steps)")
     check_range("max_steps", max_steps)
     check_range("max_seconds", max_seconds)
     check_range("k", k, "deep_k")
@@ -41,13 +44,17 @@ def check_arguments(question: str, strategy: str, max_steps: int, max_seconds: f
 def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str = "walk",
                 max_steps: int | None = None, max_seconds: float | None = None, k: int = 10,
                 model: ChatModel | None = None, on_step: OnStep | None = None,
-                walk_options: WalkOptions | None = None, agent_options: AgentOptions | None = None) -> DeepSearchResult:
-    """Run one strategy within a budget of steps and seconds. `agent` needs `model`."""
+                walk_options: WalkOptions | None = None, agent_options: AgentOptions | None = None,
+                first_stage: FirstStage | None = None) -> DeepSearchResult:
+    """Run one strategy within a budget of steps and seconds. `agent` needs `model`. Seeds and the
+    agent's searches come from `first_stage` (BM25 when None)."""
     max_steps, max_seconds = with_defaults(strategy, max_steps, max_seconds)
     check_arguments(question, strategy, max_steps, max_seconds, k)
     budget = Budget(max_steps=max_steps, max_seconds=float(max_seconds))
+    if strategy == "rerank":
+        return rerank_only(corpus, reranker, question, budget, k, first_stage, on_step)
     if strategy == "walk":
-        return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step)
+        return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step, first_stage)
     if model is None:
         raise UsageError("strategy 'agent' needs a GGUF model: pass --model PATH or set READTRAIL_MODEL")
-    return agent(corpus, reranker, question, budget, model, k, agent_options or AgentOptions(), on_step)
+    return agent(corpus, reranker, question, budget, model, k, agent_options or AgentOptions(), on_step, first_stage)

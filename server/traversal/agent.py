@@ -13,6 +13,7 @@ from typing import Any
 from server.corpus import Corpus
 from server.llm.prompts import load_prompt
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.llm.chat import ChatModel, Completion
 from server.traversal.pool import Pool, Ranking, seed_pool
@@ -159,10 +160,32 @@ def _execute(action: dict[str, Any], screen: Screen, pool: Pool, o: AgentOptions
     return [], {}, "stopped"
 
 
+def step_estimate_ms(history: list[tuple[float, Completion]]) -> float:
+    """What the next model step will likely cost, from the steps so far ((step ms, completion) each).
+
+    From measured per-token speeds where the model reports them: the prompt tokens the next screen will
+    read (those of the latest step after the first, whose read includes the system prompt) at the latest
+    read speed, the most tokens any answer took at the latest generation speed, plus the slowest
+    non-model part of a step. The latest speeds follow a machine whose load changes. Otherwise the
+    slowest step so far (leaving out the first, for the same reason)."""
+    if not history:
+        return 0.0
+    later = history[1:] or history
+    read_rate = next((c.ms_per_read_token() for _, c in reversed(history) if c.ms_per_read_token()), None)
+    gen_rate = next((c.ms_per_generated_token() for _, c in reversed(history) if c.ms_per_generated_token()), None)
+    if read_rate is None or gen_rate is None:
+        return max(ms for ms, _ in later)
+    read = later[-1][1].read_tokens
+    answer = max(c.completion_tokens for _, c in history) or 1
+    other = max(max(0.0, ms - c.ms) for ms, c in history)
+    return read * read_rate + answer * gen_rate + other
+
+
 def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, model: ChatModel, k: int = 10,
-          options: AgentOptions = AgentOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
+          options: AgentOptions = AgentOptions(), on_step: OnStep | None = None,
+          first_stage: FirstStage | None = None) -> DeepSearchResult:
     o = options
-    pool = Pool(corpus, reranker, question)
+    pool = Pool(corpus, reranker, question, first_stage)
     system = load_prompt("agent_system", o.prompts).text
     trace: list[TraceStep] = [seed_pool(pool, question, o.seeds, budget, on_step)]
     if o.warm_expand:
@@ -170,18 +193,21 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         # queries, choosing which citation matters), not on the obvious hops (bench/TRAVERSAL.md).
         warm = WalkOptions(seeds=o.seeds, per_step=o.warm_expand, ranking=o.ranking)
         for _ in range(o.warm_steps):
+            if not budget.fits(max(t.ms for t in trace)):  # leave the time to the model
+                break
             step = expand_step(pool, warm, 0)
-            if step is None or budget.exhausted():
+            if step is None:
                 break
             trace.append(step)
+            if budget.exhausted():
+                break
     notes: list[str] = []
-    step_ms: list[float] = []
+    history: list[tuple[float, Completion]] = []
     stopped = budget.exhausted()
     while stopped is None:
         # Do not start a step that would likely end past the time budget: a step cut at the deadline
-        # yields no action, so it is pure waste. The estimate is the slowest step so far, leaving out
-        # the first (it reads the whole system prompt; later steps reuse that prefix).
-        if step_ms and budget.elapsed_ms() + max(step_ms[1:] or step_ms) > budget.max_seconds * 1000:
+        # yields no action, so it is pure waste (step_estimate_ms).
+        if history and budget.elapsed_ms() + step_estimate_ms(history) > budget.max_seconds * 1000:
             stopped = "max_seconds"
             break
         t = time.perf_counter()
@@ -201,7 +227,7 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
             step.added, step.args, note = _execute(action, screen, pool, o)
             notes.append(f"step {budget.steps}: {note}, +{len(step.added)} passages")
         step.ms = round((time.perf_counter() - t) * 1000, 2)
-        step_ms.append(step.ms)
+        history.append((step.ms, done))
         trace.append(step)
         if on_step:
             on_step(budget.steps, budget.max_steps, notes[-1])
@@ -213,4 +239,5 @@ def agent(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, mod
         question=question, strategy="agent", model=model.name, reranker=getattr(reranker, "name", type(reranker).__name__),
         prompt_version=prompt_version(o.prompts), evidence=pool.evidence(k, o.ranking), trace=trace,
         steps=budget.steps, stopped=stopped or "max_steps", candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
+        note=budget.note(stopped or "max_steps"),
     )

@@ -28,3 +28,14 @@ class Budget:
         if time.perf_counter() - self.started >= self.max_seconds:
             return "max_seconds"
         return None
+
+    def fits(self, ms: float) -> bool:
+        """Whether work expected to take `ms` would end within the time budget."""
+        return self.elapsed_ms() + ms <= self.max_seconds * 1000
+
+    def note(self, stopped: str) -> str | None:
+        """What a caller should know about a result the time budget cut short."""
+        if stopped != "max_seconds":
+            return None
+        return (f"the time budget ({self.max_seconds:g} s) ended the search after {self.steps} of {self.max_steps} "
+                "steps: the evidence is what was found so far; a larger max_seconds may find more")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from server.corpus import Corpus
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.traversal.result import Evidence, TraceStep
 
@@ -55,6 +56,7 @@ class Pool:
     corpus: Corpus
     reranker: Reranker
     question: str
+    first_stage: FirstStage | None = None  # seeds and searches: BM25 when None
     rerank: dict[str, float] = field(default_factory=dict)
     via: dict[str, str] = field(default_factory=dict)
     from_id: dict[str, str | None] = field(default_factory=dict)
@@ -101,9 +103,11 @@ class Pool:
                     self.links.setdefault(other, set()).add(pid)
 
     def add_bm25(self, query: str, k: int, via: str = "bm25") -> list[str]:
-        """The top k BM25 hits join the pool; for the question itself, BM25 ranks are kept deeper
-        (BM25_DEPTH) so that passages reached through the graph get a BM25 rank too."""
-        hits = self.corpus.bm25(query, max(k, BM25_DEPTH) if via == "bm25" else k)
+        """The top k first-stage hits (BM25, dense or hybrid: `first_stage`; BM25 without one) join
+        the pool; for the question itself, first-stage ranks are kept deeper (BM25_DEPTH) so that
+        passages reached through the graph get a rank too."""
+        depth = max(k, BM25_DEPTH) if via == "bm25" else k
+        hits = self.first_stage.ranked(query, depth) if self.first_stage else self.corpus.bm25(query, depth)
         if via == "bm25":
             for rank, (p, _) in enumerate(hits):
                 self.bm25_rank.setdefault(p.id, rank)

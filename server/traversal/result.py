@@ -46,6 +46,7 @@ class DeepSearchResult(BaseModel):
     stopped: str = Field(description="Why it ended: stop, max_steps, max_seconds, exhausted.")
     candidates: int = Field(description="How many passages were scored.")
     ms: float
+    note: str | None = Field(default=None, description="Set when the time budget cut the search short.")
 
     def ranked_ids(self) -> list[str]:
         return [e.id for e in self.evidence]

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 from server.corpus import Corpus
 from server.rerank.base import Reranker
+from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
 
-__all__ = ["WalkOptions", "walk", "expand_step"]
+__all__ = ["WalkOptions", "walk", "expand_step", "rerank_only", "RERANK_CANDIDATES"]
+
+RERANK_CANDIDATES = 50  # `rerank`: first-stage candidates the reranker orders (as eval's hybrid+rerank)
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,15 @@ def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | No
 
 
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
-         options: WalkOptions = WalkOptions(), on_step: OnStep | None = None) -> DeepSearchResult:
-    pool = Pool(corpus, reranker, question)
+         options: WalkOptions = WalkOptions(), on_step: OnStep | None = None,
+         first_stage: FirstStage | None = None) -> DeepSearchResult:
+    pool = Pool(corpus, reranker, question, first_stage)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
     stopped = budget.exhausted()
     while stopped is None:
+        if not budget.fits(max(t.ms for t in trace)):  # a step like the slowest so far would overrun
+            stopped = "max_seconds"
+            break
         step = expand_step(pool, options, budget.steps + 1)
         if step is None:
             stopped = "exhausted"
@@ -52,5 +59,29 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     return DeepSearchResult(
         question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
         evidence=pool.evidence(k, options.ranking), trace=trace, steps=budget.steps, stopped=stopped,
-        candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2),
+        candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2), note=budget.note(stopped),
     )
+
+
+def rerank_only(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
+                first_stage: FirstStage | None = None, on_step: OnStep | None = None) -> DeepSearchResult:
+    """`rerank`: the first stage's top RERANK_CANDIDATES ordered by the reranker, no expansion. For a
+    question whose passages do not cite each other, where the walk's linked partners crowd them out."""
+    from server.traversal.result import Evidence
+
+    t = time.perf_counter()
+    hits = first_stage.ranked(question, RERANK_CANDIDATES) if first_stage else corpus.bm25(question, RERANK_CANDIDATES)
+    passages = [p for p, _ in hits]
+    scores = reranker.score(question, passages) if passages else []
+    order = sorted(range(len(passages)), key=lambda i: -scores[i])[:k]
+    step = TraceStep(step=0, action="seed", args={"query": question[:200], "k": RERANK_CANDIDATES},
+                     added=[p.id for p in passages], ms=round((time.perf_counter() - t) * 1000, 2))
+    if on_step:
+        on_step(0, budget.max_steps, f"reranked {len(passages)} candidates")
+    evidence = [Evidence(id=passages[i].id, document=passages[i].doc_id, label=passages[i].label,
+                         score=round(float(scores[i]), 5), rerank_score=round(float(scores[i]), 4), via="bm25",
+                         text=passages[i].text if len(passages[i].text) <= 300 else passages[i].text[:300].rstrip() + " …")
+                for i in order]
+    return DeepSearchResult(question=question, strategy="rerank", reranker=getattr(reranker, "name", type(reranker).__name__),
+                            evidence=evidence, trace=[step], steps=0, stopped="exhausted", candidates=len(passages),
+                            ms=round(budget.elapsed_ms(), 2))

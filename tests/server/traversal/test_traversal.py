@@ -224,3 +224,12 @@ def test_warm_start_expands_before_the_first_turn(corpus: Corpus) -> None:
     assert all(t.step == 0 and len(t.args["ids"]) == 2 for t in result.trace[1:3]) and result.steps == 1
     first, second = (set(t.args["ids"]) for t in result.trace[1:3])
     assert not first & second  # the second warm step expands passages the first did not
+
+
+def test_rerank_strategy_orders_first_stage_candidates_without_expanding(corpus: Corpus) -> None:
+    rr = OverlapReranker()
+    result = deep_search(corpus, rr, QUESTION, "rerank", k=3)
+    assert result.strategy == "rerank" and result.steps == 0 and [t.action for t in result.trace] == ["seed"]
+    scores = [e.rerank_score for e in result.evidence]
+    assert len(result.evidence) == 3 and scores == sorted(scores, reverse=True)
+    assert set(result.ranked_ids()) <= set(result.trace[0].added)
