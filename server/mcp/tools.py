@@ -28,8 +28,9 @@ RESEARCH = ToolAnnotations(readOnlyHint=True, idempotentHint=False, openWorldHin
 
 Query = text("query", "Words or a question.")
 Mode = choice("mode", "bm25: exact words (English stemming), best for rule numbers, names and defined terms; dense: "
-                      "meaning, for questions worded unlike the text; hybrid: both, fused by reciprocal rank. "
-                      "Default: the server's mode (hybrid unless READTRAIL_SEARCH_MODE says otherwise).")
+                      "meaning, for questions worded unlike the text; hybrid: both, scores normalised and fused. "
+                      "Default: the server's mode (hybrid unless READTRAIL_SEARCH_MODE says otherwise; BM25, "
+                      "said in hint, while the server is still encoding passages).")
 PassageId = text("id", "A passage id from search, neighbors or outline.")
 DocumentName = text("name", "Document id or title (see list_documents).")
 K = bounded("k", "How many passages to return")
