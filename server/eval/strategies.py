@@ -11,7 +11,7 @@ from server.corpus import Corpus
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
 from server.retrieval import FirstStage
-from server.traversal import DEFAULTS, AgentOptions, Budget, DeepSearchResult, WalkOptions
+from server.traversal import AgentOptions, Budget, DeepSearchResult, WalkOptions, with_defaults
 from server.traversal.agent import agent
 from server.traversal.walk import walk
 
@@ -61,8 +61,8 @@ def rerank_ids(corpus: Corpus, reranker: Reranker, question: str, candidates: in
 
 
 def _budget(strategy: str, parts: StrategyParts) -> Budget:
-    d = DEFAULTS[strategy]
-    return Budget(max_steps=parts.max_steps or d["max_steps"], max_seconds=float(parts.max_seconds or d["max_seconds"]))
+    steps, seconds = with_defaults(strategy, parts.max_steps, parts.max_seconds)  # 0 is a value, None the default
+    return Budget(max_steps=steps, max_seconds=float(seconds))
 
 
 def _bm25(parts: StrategyParts) -> Strategy:
