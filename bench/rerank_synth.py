@@ -24,6 +24,10 @@ with a.out.open("w", encoding="utf-8") as f:  # written as they come: a partial 
         f.write(json.dumps({"query": q, "passage_id": pid}) + "\n")
         f.flush()
 
-    pairs = generate_questions(Corpus.open(Path(a.index)), a.n, a.model, seed=0, sink=sink,
+    from server.llm.registry import resolve_model_path
+    from server.settings import Settings
+
+    model = resolve_model_path(a.model, Settings.from_env().models_dir)  # a name in the registry or a GGUF path
+    pairs = generate_questions(Corpus.open(Path(a.index)), a.n, model, seed=0, sink=sink,
                                progress=lambda d, n: print(f"{d}/{n} {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True))
 print(f"{len(pairs)} questions in {time.monotonic() - t:.0f}s", file=sys.stderr)
