@@ -277,7 +277,13 @@ def run_train(a) -> None:
     from server.training.train import TrainConfig, train_reranker
 
     corpus, train, sets = dataset(a.dataset)
-    extra_val = [sets[n] for n in (a.train_val.split(",") if a.train_val else []) if n in sets and n != "obliqa-val"]
+    if a.synthetic:  # no labels at all: questions a local model wrote (bench/rerank_synth.py), watched on every set
+        rows = [json.loads(line) for line in a.synthetic.read_text(encoding="utf-8").splitlines() if line.strip()]
+        qs = {f"synth-{i}": r["query"] for i, r in enumerate(rows)}
+        train = [Source("synthetic", corpus, qs, {f"synth-{i}": {r["passage_id"]: 1.0} for i, r in enumerate(rows)},
+                        validate=False)]
+        a.train_val = ",".join(sets)
+    extra_val = [sets[n] for n in (a.train_val.split(",") if a.train_val else []) if n in sets and (n != "obliqa-val" or a.synthetic)]
     if not extra_val and not any(s.validate for s in train):  # no split of the training labels: watch the dev set
         extra_val = list(sets.values())
     cfg = TrainConfig(
@@ -339,6 +345,8 @@ def main() -> None:
     ap.add_argument("--head-lr-scale", type=float, default=1.0)
     ap.add_argument("--pos-weight", type=float, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--synthetic", type=Path, default=None,
+                    help="train on these synthetic questions only (JSONL of query, passage_id), no labels")
     a = ap.parse_args()
     if a.cmd == "train":
         run_train(a)

@@ -200,8 +200,16 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
                 log(f"time budget reached at step {step}")
                 stopped = True
                 break
-    if val_sets:
-        tower.restore(best)
+    if val_sets and cfg.eval_every > 0:
+        if step % cfg.eval_every != 0:  # the last steps (e.g. cut by the time budget) were never validated: compare them too
+            pq = {}
+            m = _ndcg_sets(tower, val_sets, pvec, pq)
+            improved, _ = stopper.update(step, m["mean"])
+            curve.append({"step": step, "elapsed_s": round(time.monotonic() - t_train, 1), **m})
+            if improved:
+                best, best_pq = tower.snapshot(), pq
+        tower.restore(best)  # the best validated weights (early stopping)
+    # without validation during training (eval_every 0) the last weights are the model
     tower.train(False)
     log(f"{kind}: {step} steps, best validation {stopper.best} at step {stopper.best_step}")
     seconds = time.monotonic() - t_train

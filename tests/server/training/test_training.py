@@ -260,3 +260,14 @@ def test_query_encoder_learns_code_names_and_keeps_the_base_passage_vectors(tiny
     assert all(np.array_equal(trained[n].detach(), orig[n].detach()) for n in orig if "layer.0." in n or "embeddings" in n)
     assert any(not np.array_equal(trained[n].detach(), orig[n].detach()) for n in orig if "layer.5." in n)
     assert _margin(rr, tiny_train) > before + 0.05, (before, _margin(rr, tiny_train))
+
+
+def test_without_validation_during_training_the_trained_weights_are_kept(tiny_train: Source, tmp_path: Path) -> None:
+    """Validation sets but eval_every=0: the model is the last weights, not the step-0 snapshot."""
+    import numpy as np
+
+    cfg = TrainConfig(out=tmp_path / "ad0", kind="adapter", negatives=("random",), epochs=20, max_steps=0, batch_size=6,
+                      max_seq_length=32, learning_rate=5e-3, holdout=0, val_fraction=0.5, eval_every=0, progress=False)
+    folder = train_reranker([tiny_train], cfg)
+    w = np.load(folder / "query_adapter.npy")
+    assert not np.allclose(w, np.eye(w.shape[0]), atol=1e-4)
