@@ -136,11 +136,11 @@ class Services:
         # first (its dense matrix from the vector cache, changed passages encoded), so no call pays for it.
         old_stage = self._parts.get("first_stage")
         stage = None
-        if old_stage is not None:
-            built = old_stage._dense if isinstance(old_stage._dense, DenseIndex) else None
-            stage = FirstStage(corpus, DenseIndex(corpus, built.model) if built else self._dense_index, self.search_mode)
-            if built is not None:
-                _ = stage.dense.matrix
+        if old_stage is not None and old_stage.dense_ready:
+            stage = FirstStage(corpus, DenseIndex(corpus, old_stage.dense.model), self.search_mode)
+            _ = stage.dense.matrix
+        elif old_stage is not None:
+            stage = FirstStage(corpus, self._dense_index, self.search_mode)
         # one assignment each: a call holds the corpus it started with; the reranker's BM25 features follow
         self.corpus = corpus
         if stage is not None:
@@ -223,7 +223,6 @@ class Services:
         """The corpus's search with a first stage: bm25, dense or hybrid (None: the server's mode)."""
         asked = mode is not None
         mode = check_mode(mode or self.search_mode)
-        fit_torch_threads()
         hint = None
         if mode != "bm25" and not asked and not self.first_stage().dense_ready:
             # The server's default mode never makes a search wait for every passage to be encoded: BM25 answers
@@ -234,6 +233,7 @@ class Services:
         if mode == "bm25":
             result = self.corpus.search(query, k, offset, document, max_chars)
             return result.model_copy(update={"mode": mode, "hint": hint or result.hint})
+        fit_torch_threads()  # the query is encoded: torch's threads for the load now (BM25 needs none)
         stage = self.first_stage()
 
         def ranker(q: str, n: int, off: int, doc_id: str | None) -> list:

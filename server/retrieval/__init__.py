@@ -86,6 +86,11 @@ class DenseIndex:
                     self._matrix = np.ascontiguousarray(m, dtype=np.float32)
         return self._matrix
 
+    @property
+    def ready(self) -> bool:
+        """True once the matrix is built (a query then costs milliseconds)."""
+        return self._matrix is not None
+
     def search(self, query: str, k: int, doc_id: str | None = None) -> list[tuple[int, float]]:
         """The top k (passage position, cosine) pairs, best first."""
         q = np.asarray(self.model.encode_queries([query])[0], dtype=np.float32)
@@ -133,7 +138,7 @@ class FirstStage:
     @property
     def dense_ready(self) -> bool:
         """True once the dense side's matrix is built (a dense or hybrid query then costs milliseconds)."""
-        return isinstance(self._dense, DenseIndex) and self._dense._matrix is not None
+        return isinstance(self._dense, DenseIndex) and self._dense.ready
 
     @property
     def dense(self) -> DenseIndex:
