@@ -323,7 +323,7 @@ def main() -> None:
     ap.add_argument("--latency", type=int, default=50, help="queries timed warm (0: none)")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--base", default=None)
-    ap.add_argument("--kind", default=None, choices=[None, "embedding", "cross-encoder", "adapter", "query-encoder"])
+    ap.add_argument("--kind", default=None, choices=[None, "embedding", "cross-encoder", "adapter", "query-encoder", "top-layers"])
     ap.add_argument("--negatives-per-kind", type=int, default=1)
     ap.add_argument("--frozen-layers", type=int, default=2)
     ap.add_argument("--query-max-seq-length", type=int, default=64)

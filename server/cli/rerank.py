@@ -28,14 +28,16 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @click.option("--holdout", type=int, default=50, show_default=True, help="Held-back labelled queries for before/after metrics.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--kind", type=click.Choice(["embedding", "cross-encoder", "adapter", "query-encoder"]), default=None,
+@click.option("--kind", type=click.Choice(["embedding", "cross-encoder", "adapter", "query-encoder", "top-layers"]), default=None,
               help="cross-encoder: a fresh scoring head on --base (default: the packaged MiniLM); adapter: a query-side "
                    "linear map over the frozen --base (seconds on a CPU); query-encoder: --base fine-tuned on the "
-                   "questions only, passages keep their cached vectors (minutes on a CPU).")
+                   "questions only, passages keep their cached vectors (minutes on a CPU); top-layers: --base's top layers "
+                   "fine-tuned for questions and passages, the frozen layers' passage states computed once (tens of "
+                   "minutes on a CPU; the trained model re-encodes the corpus).")
 @click.option("--negatives-per-kind", type=int, default=1, show_default=True,
               help="Negatives of each --negatives kind per pair (query-side kinds: extra ones cost nothing).")
 @click.option("--frozen-layers", type=int, default=2, show_default=True,
-              help="query-encoder: the lowest transformer layers left frozen.")
+              help="query-encoder, top-layers: the lowest transformer layers left frozen.")
 @click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: bce, mnrl (default: mnrl / bce).")
 @click.option("--epochs", type=float, default=0.0, show_default=True, help="> 0: every pair this many passes (--max-steps caps; 0 = no cap).")
 @click.option("--val-fraction", type=float, default=0.0, show_default=True,

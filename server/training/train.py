@@ -25,6 +25,7 @@ __all__ = ["TrainConfig", "train_reranker", "NEGATIVE_KINDS", "training_steps"]
 
 NEGATIVE_KINDS = ("random", "hard", "graph", "bm25")
 QUERY_SIDE = ("adapter", "query-encoder")  # passages keep the base model's cached vectors; only queries learn
+CACHED_SIDE = (*QUERY_SIDE, "top-layers")  # trained over cached passage representations (server/training/train_query.py)
 
 
 _log = log
@@ -114,7 +115,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
     rng = random.Random(cfg.seed)
     base = cfg.base or minilm_path()
     kind = cfg.kind or (detect_kind(Path(base)) if cfg.base else "embedding")
-    if kind not in ("embedding", "cross-encoder", *QUERY_SIDE):
+    if kind not in ("embedding", "cross-encoder", *CACHED_SIDE):
         raise ValueError("--base must be an embedding or cross-encoder folder, not a fusion model")
     by_source = {s.name: s for s in sources}
     examples: list[Example] = []
@@ -163,7 +164,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
         model, hyper, neg_counts, train_s, steps = train_cross_encoder(base, examples, by_source, cfg, rng,
                                                                        _attach_negatives, val_sets, steps_planned)
         before_r = lambda: __import__("server.rerank.cross_encoder", fromlist=["x"]).CrossEncoderReranker(base)  # noqa: E731
-    elif kind in QUERY_SIDE:
+    elif kind in CACHED_SIDE:
         from server.training.train_query import train_query_side
 
         model, hyper, neg_counts, train_s, steps = train_query_side(kind, base, examples, by_source, cfg, rng,
@@ -189,7 +190,8 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
         before = before_r() if cfg.base or kind == "embedding" else None  # a fresh head ranks at random: skip it
         from server.rerank import load_reranker
 
-        after = load_reranker(folder, cache_dir=None) if kind == "embedding" else load_reranker(folder)  # query side: shared cache
+        shared = cfg.cache_dir / "vectors" if cfg.cache_dir and kind in CACHED_SIDE else None  # vectors already there
+        after = load_reranker(folder, cache_dir=shared)
         for name, qids in held.items():
             if qids:
                 _log(f"held-back evaluation on {len(qids)} {name} queries (BM25 top {cfg.eval_candidates} reranked)")
@@ -197,7 +199,7 @@ def train_reranker(sources: list[Source], cfg: TrainConfig, extra_examples: dict
                                  **({"before": _heldout(before, by_source[name], qids, cfg.eval_candidates)}
                                     if before is not None else {}),
                                  "after": _heldout(after, by_source[name], qids, cfg.eval_candidates)}
-    served_kind = "embedding" if kind in QUERY_SIDE else kind
+    served_kind = "embedding" if kind in CACHED_SIDE else kind
     card = {
         "kind": served_kind, "version": version, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base": cfg.base or f"{ZERO_SHOT} ({base})", "data": data_counts, "negatives": neg_counts,

@@ -1,12 +1,14 @@
-"""Query-side training: passages keep the base model's vectors (the serving cache: encoded once, usually
-already there), and only the query side learns, with an in-batch softmax ranking loss (MNRL) whose
-columns are the batch's positives plus each row's negatives (BM25-mined, random, graph or embedding-mined,
-all read from the cached vectors, so more negatives cost nothing).
+"""Training over cached passage representations, with an in-batch softmax ranking loss (MNRL) whose columns
+are the batch's positives plus each row's negatives (BM25-mined, random, graph or embedding-mined).
 
-Two query sides (`server/training/query_towers.py`): `kind="adapter"`, a linear map on the frozen
-base model's query vectors (seconds per run), and `kind="query-encoder"`, the base transformer itself
-fine-tuned on question text with its lowest layers frozen (minutes per run on a CPU, where one step of
-full bi-encoder fine-tuning, passages included, costs a minute or more)."""
+Three kinds (`server/training/towers.py`):
+- `adapter`: a linear map on the frozen base model's query vectors (seconds per run);
+- `query-encoder`: the base transformer fine-tuned on question text with its lowest layers frozen, while
+  passages keep the base model's cached vectors (the serving cache stays valid; extra negative columns
+  cost nothing);
+- `top-layers`: the base transformer's top layers fine-tuned for questions AND passages; a passage's
+  states after the frozen layers are computed once, so a step runs only the top layers over them (a third
+  of a full fine-tuning step with 4 of MiniLM's 6 layers frozen)."""
 from __future__ import annotations
 
 import random
@@ -16,18 +18,32 @@ import numpy as np
 
 from server.training.config import TrainConfig, log
 from server.training.pairs import Example
-from server.training.query_towers import EncoderTower, LinearTower
+from server.training.towers import EncoderTower, LinearTower, TopLayersTower
 from server.training.validation import EarlyStopper
 
-__all__ = ["train_query_side", "query_vectors"]
+__all__ = ["train_query_side", "query_vectors", "FrozenPassages"]
+
+
+class FrozenPassages:
+    """The passage side of the query-side kinds: the base model's cached vectors, which never move."""
+
+    def __init__(self, pvec: dict[str, np.ndarray]) -> None:
+        self.pvec = pvec
+
+    def passage_vectors(self, ids: list[str], grad: bool = False):
+        import torch
+
+        return torch.tensor(np.stack([self.pvec[i] for i in ids]))
 
 SCALE = 20.0  # cosine -> logit, as sentence-transformers' MNRL
 
 
-def _ndcg_sets(tower, sets, pvec: dict[str, np.ndarray], per_query: dict | None = None) -> dict[str, float]:
+def _ndcg_sets(tower, sets, side, per_query: dict | None = None) -> dict[str, float]:
     from server.eval.metrics import ndcg_at
 
     tower.train(False)
+    every = list(dict.fromkeys(pid for vs in sets for qid, _ in vs.queries for pid, _ in vs.candidates[qid]))
+    pvec = dict(zip(every, side.passage_vectors(every, grad=False).numpy())) if every else {}
     out: dict[str, float] = {}
     for vs in sets:
         qv = tower.vectors([text for _, text in vs.queries], grad=False).numpy()
@@ -65,15 +81,19 @@ def query_vectors(embedder, texts: list[str], progress: bool = False) -> dict[st
 class _Saved:
     """What train_reranker saves: the tower's files; the card entry says how to load them."""
 
-    def __init__(self, tower, base_ref: str) -> None:
-        self.tower, self.base_ref = tower, base_ref
+    def __init__(self, tower, base_ref: str, cache_root=None) -> None:
+        self.tower, self.base_ref, self.cache_root = tower, base_ref, cache_root
         self.card: dict = {}
 
     def save(self, folder: str) -> None:
         self.card = self.tower.save(folder, self.base_ref)
+        if hasattr(self.tower, "warm_serving_cache"):  # new passage vectors: write what was computed anyway
+            n = self.tower.warm_serving_cache(folder, self.cache_root)
+            log(f"{n} passage vectors of the trained model written to the serving cache")
 
 
-def _passage_vectors(embedder, examples, negs, by_source, val_sets, cfg) -> dict[str, np.ndarray]:
+def _needed_passages(examples, negs, by_source, val_sets) -> dict[str, object]:
+    """Every passage a step or a validation reads: positives, negatives, validation candidates."""
     need: dict[str, object] = {}
     for e, ns in zip(examples, negs):
         corpus = by_source[e.extra_src].corpus  # type: ignore[attr-defined]
@@ -83,6 +103,10 @@ def _passage_vectors(embedder, examples, negs, by_source, val_sets, cfg) -> dict
         for qid, _ in vs.queries:
             for pid, _ in vs.candidates[qid]:
                 need.setdefault(pid, vs.corpus.passage(pid))
+    return need
+
+
+def _passage_vectors(embedder, need: dict, cfg) -> dict[str, np.ndarray]:
     ids = list(need)
     log(f"query-side training: {len(ids)} passage vectors (cache first, then encoding what is missing)")
     return dict(zip(ids, embedder.vectors([need[i] for i in ids], show_progress=cfg.progress)))
@@ -102,14 +126,14 @@ def _batches(examples: list[Example], batch_size: int, rng: random.Random) -> li
     return out
 
 
-def _loss(tower, examples: list[Example], negs: list[list[str]], b: list[int], pvec, positives_of):
+def _loss(tower, examples: list[Example], negs: list[list[str]], b: list[int], side, positives_of):
     """Softmax over [the batch's positives, every row's negatives]; a column that is one of the row's own
     judged positives (another row's positive for the same question, a padded negative) is masked."""
     import torch
 
     q = tower.vectors([examples[i].query for i in b])
     cols = [examples[i].positive for i in b] + [n for i in b for n in negs[i]]
-    cand = torch.tensor(np.stack([pvec[c] for c in cols]))
+    cand = side.passage_vectors(cols, grad=True)
     logits = SCALE * q @ cand.T
     mask = torch.zeros_like(logits, dtype=torch.bool)
     for r, i in enumerate(b):
@@ -135,22 +159,31 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     negs, counts = attach_negatives(examples, by_source, cfg, embedder.model, rng) if cfg.negatives or any(
         e.negatives for e in examples) else ([[] for _ in examples], {})
     t0 = time.monotonic()
-    pvec = _passage_vectors(embedder, examples, negs, by_source, val_sets, cfg)
+    need = _needed_passages(examples, negs, by_source, val_sets)
     torch.manual_seed(cfg.seed)
     extra = cfg.extra if isinstance(cfg.extra, dict) else {}
+    frozen = int(extra.get("frozen_layers", cfg.frozen_layers))
+    if kind == "top-layers":
+        tower = TopLayersTower(base, cfg.query_max_seq_length, cfg.max_seq_length, frozen)
+        log(f"top-layers: frozen-layer states of {len(need)} passages (computed once)")
+        tower.prepare(need, cfg.progress)
+        side = tower
+        described = {"frozen_layers": frozen, "query_max_seq_length": cfg.query_max_seq_length,
+                     "trainable_parameters": sum(p.numel() for p in tower.parameters())}
+    else:
+        side = FrozenPassages(_passage_vectors(embedder, need, cfg))
     if kind == "adapter":
         texts = sorted({e.query for e in examples} | {t for vs in val_sets or [] for _, t in vs.queries})
         qvec = query_vectors(embedder, texts, cfg.progress)
-        dim = next(iter(pvec.values())).shape[0]
+        dim = next(iter(side.pvec.values())).shape[0]
         tower = LinearTower(qvec, dim, float(extra.get("adapter_l2", 1e-2)))
         described = {"adapter_l2": tower.l2}
-    else:
-        frozen = int(extra.get("frozen_layers", cfg.frozen_layers))
+    elif kind == "query-encoder":
         tower = EncoderTower(base, cfg.query_max_seq_length, frozen)
         described = {"frozen_layers": frozen, "query_max_seq_length": cfg.query_max_seq_length,
                      "trainable_parameters": sum(p.numel() for p in tower.parameters())}
     encode_s = time.monotonic() - t0
-    del embedder  # the passage side is done: its vectors are in pvec
+    del embedder  # the passage side is done: cached vectors, or the top-layers tower's own states
     opt = torch.optim.AdamW(tower.parameters(), lr=cfg.learning_rate, weight_decay=0.01 if kind != "adapter" else 0.0)
     positives = {name: positives_by_query(s) for name, s in by_source.items()}
     positives_of = lambda e: positives.get(e.extra_src, {}).get(e.query, set()) | {e.positive}  # noqa: E731
@@ -161,7 +194,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     best, best_pq = tower.snapshot(), {}
     if val_sets:
         pq: dict = {}
-        m = _ndcg_sets(tower, val_sets, pvec, pq)
+        m = _ndcg_sets(tower, val_sets, side, pq)
         stopper.update(0, m["mean"])
         best_pq = pq
         curve.append({"step": 0, "elapsed_s": 0.0, **m})
@@ -173,7 +206,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
         for b in _batches(examples, cfg.batch_size, rng):
             if step >= total_steps:
                 break
-            loss = _loss(tower, examples, negs, b, pvec, positives_of)
+            loss = _loss(tower, examples, negs, b, side, positives_of)
             for g in opt.param_groups:
                 g["lr"] = cfg.learning_rate * min(1.0, (step + 1) / warm)
             opt.zero_grad()
@@ -186,7 +219,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
                                    "lr": opt.param_groups[0]["lr"]})
             if val_sets and cfg.eval_every > 0 and step % cfg.eval_every == 0:
                 pq = {}
-                m = _ndcg_sets(tower, val_sets, pvec, pq)
+                m = _ndcg_sets(tower, val_sets, side, pq)
                 improved, stop = stopper.update(step, m["mean"])
                 curve.append({"step": step, "elapsed_s": round(time.monotonic() - t_train, 1), **m})
                 log(f"validation at step {step}: {m}")
@@ -203,7 +236,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     if val_sets and cfg.eval_every > 0:
         if step % cfg.eval_every != 0:  # the last steps (e.g. cut by the time budget) were never validated: compare them too
             pq = {}
-            m = _ndcg_sets(tower, val_sets, pvec, pq)
+            m = _ndcg_sets(tower, val_sets, side, pq)
             improved, _ = stopper.update(step, m["mean"])
             curve.append({"step": step, "elapsed_s": round(time.monotonic() - t_train, 1), **m})
             if improved:
@@ -219,7 +252,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
              "encode_seconds": round(encode_s, 1), "loss_curve": loss_curve, "validation_curve": curve,
              "best_step": stopper.best_step, "best_validation": stopper.best, "best_per_query": best_pq,
              "adapter_base": base_ref}
-    return _Saved(tower, base_ref), hyper, counts, seconds, step
+    return _Saved(tower, base_ref, cfg.cache_dir / "vectors" if cfg.cache_dir else None), hyper, counts, seconds, step
 
 
 def _progress(total: int, on: bool):

@@ -262,6 +262,35 @@ def test_query_encoder_learns_code_names_and_keeps_the_base_passage_vectors(tiny
     assert _margin(rr, tiny_train) > before + 0.05, (before, _margin(rr, tiny_train))
 
 
+def test_top_layers_learn_both_sides_and_warm_the_serving_cache(tiny_train: Source, tmp_path: Path) -> None:
+    """kind="top-layers": the top layers learn for questions and passages, from passage states computed once
+    after the frozen layers; the saved folder is a plain embedding model whose cached passage vectors equal
+    what it encodes afresh (so serving need not re-encode), and the frozen layers did not move."""
+    import numpy as np
+
+    from server.rerank.embedding import EmbeddingReranker
+
+    base = load_reranker("minilm-zero-shot", cache_dir=None)
+    before = _margin(base, tiny_train)
+    cfg = TrainConfig(out=tmp_path / "tl", kind="top-layers", negatives=("random",), negatives_per_kind=1,
+                      epochs=25, max_steps=0, batch_size=6, max_seq_length=32, learning_rate=3e-4, holdout=0,
+                      frozen_layers=4, progress=False, cache_dir=tmp_path / "home")
+    folder = train_reranker([tiny_train], cfg)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    assert card["kind"] == "embedding" and "query_encoder" not in card and (folder / "modules.json").is_file()
+    assert card["hyperparameters"]["frozen_layers"] == 4
+    ps = tiny_train.corpus.passages
+    cached = EmbeddingReranker(folder, max_seq_length=32, cache_dir=tmp_path / "home" / "vectors")
+    assert len(cached.cache) == len(ps)  # every passage trained on was written to the serving cache
+    fresh = EmbeddingReranker(folder, max_seq_length=32, cache_dir=None)
+    assert np.allclose(cached.vectors(ps), fresh.vectors(ps), atol=2e-3)  # float16 states, nothing else
+    assert not np.allclose(fresh.vectors(ps), base.vectors(ps), atol=1e-3)  # the passage side moved
+    trained, orig = dict(fresh.model.named_parameters()), dict(base.model.named_parameters())
+    assert all(np.array_equal(trained[n].detach(), orig[n].detach()) for n in orig if "layer.3." in n or "embeddings" in n)
+    assert any(not np.array_equal(trained[n].detach(), orig[n].detach()) for n in orig if "layer.4." in n)
+    assert _margin(load_reranker(folder, cache_dir=None), tiny_train) > before + 0.05
+
+
 def test_without_validation_during_training_the_trained_weights_are_kept(tiny_train: Source, tmp_path: Path) -> None:
     """Validation sets but eval_every=0: the model is the last weights, not the step-0 snapshot."""
     import numpy as np
