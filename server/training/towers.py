@@ -127,36 +127,53 @@ class TopLayersTower(EncoderTower):
 
     def __init__(self, base: str, max_seq_length: int, passage_max_seq_length: int, frozen_layers: int) -> None:
         super().__init__(base, max_seq_length, frozen_layers)
+        self.base = base
         self.passage_max_seq_length = passage_max_seq_length
         self.bert = self.model[0].auto_model
         self._states: dict[str, object] = {}
         self._texts: dict[str, tuple[str, str]] = {}  # pid -> (stored text, what the model reads)
 
-    def prepare(self, passages: dict, progress: bool = False, batch: int = 64) -> None:
-        """The frozen layers' output for each passage (id -> Passage), computed once."""
+    def prepare(self, passages: dict, progress: bool = False, cache_root: Path | None = None, batch: int = 32) -> None:
+        """The frozen layers' output for each passage (id -> Passage), computed once: read from the state
+        cache under `cache_root` when an earlier run computed it, else run in batches of similar length."""
         import torch
 
+        from server.rerank.cache import model_key, text_key
         from server.rerank.embedding import passage_text
+        from server.training.state_cache import StateCache
 
-        todo = [pid for pid in passages if pid not in self._states]
+        key = f"{model_key(self.base, self.passage_max_seq_length)}-frozen{self.frozen_layers}"
+        cache = StateCache(Path(cache_root) / key if cache_root else None)
+        todo = []
+        for pid, p in passages.items():
+            text = passage_text(p)
+            self._texts[pid] = (p.text, text)
+            hit = cache.get(text_key(pid, p.text))
+            if hit is not None:
+                self._states[pid] = torch.from_numpy(np.array(hit))
+            else:
+                todo.append(pid)
+        if progress:
+            print(f"train-reranker: frozen-layer states: {len(passages) - len(todo)} cached, {len(todo)} to compute",
+                  file=sys.stderr, flush=True)
+        todo.sort(key=lambda pid: len(self._texts[pid][1]))  # similar lengths per batch: little padding
         self.model.max_seq_length, qlen = self.passage_max_seq_length, self.model.max_seq_length
-        t0 = time.monotonic()
+        t0, shown = time.monotonic(), 0.0
         try:
             for i in range(0, len(todo), batch):
                 ids = todo[i:i + batch]
-                texts = [passage_text(passages[pid]) for pid in ids]
-                feats = self.model.preprocess(texts)
+                feats = self.model.preprocess([self._texts[pid][1] for pid in ids])
                 with torch.no_grad():
                     out = self.bert(input_ids=feats["input_ids"], attention_mask=feats["attention_mask"],
                                     token_type_ids=feats.get("token_type_ids"), output_hidden_states=True)
                 hk = out.hidden_states[self.frozen_layers]
-                for r, pid in enumerate(ids):
-                    n = int(feats["attention_mask"][r].sum())
-                    self._states[pid] = hk[r, :n].to(torch.float16).clone()
-                    self._texts[pid] = (passages[pid].text, texts[r])
-                if progress and (i // batch) % 20 == 0:
+                rows = [hk[r, :int(feats["attention_mask"][r].sum())].to(torch.float16).clone() for r in range(len(ids))]
+                self._states.update(zip(ids, rows))
+                cache.put_many([text_key(pid, self._texts[pid][0]) for pid in ids], [r.numpy() for r in rows])
+                if progress and time.monotonic() - shown > 15:
+                    shown = time.monotonic()
                     print(f"train-reranker: frozen-layer states {min(i + batch, len(todo))}/{len(todo)} passages "
-                          f"{time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
+                          f"{shown - t0:.0f}s", file=sys.stderr, flush=True)
         finally:
             self.model.max_seq_length = qlen
 

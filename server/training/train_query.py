@@ -166,7 +166,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     if kind == "top-layers":
         tower = TopLayersTower(base, cfg.query_max_seq_length, cfg.max_seq_length, frozen)
         log(f"top-layers: frozen-layer states of {len(need)} passages (computed once)")
-        tower.prepare(need, cfg.progress)
+        tower.prepare(need, cfg.progress, cfg.cache_dir / "states" if cfg.cache_dir else None)
         side = tower
         described = {"frozen_layers": frozen, "query_max_seq_length": cfg.query_max_seq_length,
                      "trainable_parameters": sum(p.numel() for p in tower.parameters())}
