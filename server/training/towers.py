@@ -138,12 +138,11 @@ class TopLayersTower(EncoderTower):
         cache under `cache_root` when an earlier run computed it, else run in batches of similar length."""
         import torch
 
-        from server.rerank.cache import model_key, text_key
+        from server.rerank.cache import text_key
         from server.rerank.embedding import passage_text
         from server.training.state_cache import StateCache
 
-        key = f"{model_key(self.base, self.passage_max_seq_length)}-frozen{self.frozen_layers}"
-        cache = StateCache(Path(cache_root) / key if cache_root else None)
+        cache = StateCache(Path(cache_root) / self._frozen_key() if cache_root else None)
         todo = []
         for pid, p in passages.items():
             text = passage_text(p)
@@ -158,7 +157,7 @@ class TopLayersTower(EncoderTower):
                   file=sys.stderr, flush=True)
         todo.sort(key=lambda pid: len(self._texts[pid][1]))  # similar lengths per batch: little padding
         self.model.max_seq_length, qlen = self.passage_max_seq_length, self.model.max_seq_length
-        t0, shown = time.monotonic(), 0.0
+        t0, shown, pending = time.monotonic(), 0.0, []
         try:
             for i in range(0, len(todo), batch):
                 ids = todo[i:i + batch]
@@ -169,13 +168,29 @@ class TopLayersTower(EncoderTower):
                 hk = out.hidden_states[self.frozen_layers]
                 rows = [hk[r, :int(feats["attention_mask"][r].sum())].to(torch.float16).clone() for r in range(len(ids))]
                 self._states.update(zip(ids, rows))
-                cache.put_many([text_key(pid, self._texts[pid][0]) for pid in ids], [r.numpy() for r in rows])
+                pending += ids
+                if len(pending) >= 1024 or i + batch >= len(todo):  # one file per ~1,000 passages
+                    cache.put_many([text_key(pid, self._texts[pid][0]) for pid in pending],
+                                   [self._states[pid].numpy() for pid in pending])
+                    pending = []
                 if progress and time.monotonic() - shown > 15:
                     shown = time.monotonic()
                     print(f"train-reranker: frozen-layer states {min(i + batch, len(todo))}/{len(todo)} passages "
                           f"{shown - t0:.0f}s", file=sys.stderr, flush=True)
         finally:
             self.model.max_seq_length = qlen
+
+    def _frozen_key(self) -> str:
+        """What the stored states depend on: the frozen weights themselves (a model trained by this tower
+        has the same ones as its base, so continuing from it reuses the states) and the token limit."""
+        import hashlib
+
+        h = hashlib.blake2b(digest_size=10)
+        for name, p in self.model.named_parameters():
+            if not p.requires_grad:
+                h.update(name.encode("utf-8"))
+                h.update(p.detach().numpy().tobytes())
+        return f"{h.hexdigest()}-{self.passage_max_seq_length}"
 
     def passage_vectors(self, ids: list[str], grad: bool = True, batch: int = 128):
         """Unit vectors for prepared passages: the top layers over their stored states, mean-pooled."""
