@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.chunking import chunk
-from graph.ids import doc_id_for
+from graph.ids import slug_doc_id
 from graph.model import ParsedDocument, Passage
 from graph.parse_worker import ParseFailed, ParseWorker, parse_budget
 from graph.parsers import BINARY_FORMATS, PARSERS, parser_for
@@ -92,6 +92,15 @@ class _Candidate:
     root: Path  # the source folder (a file given on its own: its folder)
     source: Path  # what is opened: `path`, or the file a link inside the folder resolves to
     real_root: Path  # `source` must lie inside it once opened
+    prefix: str = ""  # with several source folders: `root`'s path inside the folder they share ("valgrind")
+
+    def relative(self) -> str:
+        """The file's path inside the indexed folder: what names its document and what links resolve against."""
+        try:
+            rel = self.path.relative_to(self.root).as_posix()
+        except ValueError:
+            rel = self.path.name
+        return f"{self.prefix}/{rel}" if self.prefix else rel
 
 
 @dataclass
@@ -184,7 +193,23 @@ def _collect(sources: Sequence[Path]) -> _Walk:
             out.skip(src, f"not a regular file or folder ({file_kind(src.stat().st_mode)}): skipped")
         else:
             out.skip(src, "no such file or folder")
+    _prefix(sources, out.files)
     return out
+
+
+def _prefix(sources: Sequence[Path], files: list[_Candidate]) -> None:
+    """With several source folders, name each file by its path inside the folder they share (in place), so that
+    two `html/index.html` are `valgrind/html/index.html` and `libffi/html/index.html`, not a clash."""
+    roots = {Path(s).resolve() if Path(s).is_dir() else Path(s).resolve().parent for s in sources}
+    if len(roots) < 2:
+        return
+    common = Path(os.path.commonpath(list(roots)))
+    prefixes: dict[Path, str] = {}
+    for c in files:
+        if c.root not in prefixes:
+            rel = c.root.resolve().relative_to(common).as_posix()
+            prefixes[c.root] = "" if rel == "." else rel
+        c.prefix = prefixes[c.root]
 
 
 def _read(c: _Candidate, max_file_bytes: int, errors: list[IngestError]) -> bytes | None:
@@ -305,12 +330,9 @@ def _parse(
     worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
 ) -> list[ParsedDocument]:
     name = str(c.path)
+    rel = c.relative()
     try:
-        rel = c.path.relative_to(c.root).as_posix()
-    except ValueError:
-        rel = c.path.name
-    try:
-        docs, notes = worker.parse(rel, raw, doc_id_for(c.path, c.root), parse_budget(seconds, len(raw)))
+        docs, notes = worker.parse(rel, raw, slug_doc_id(rel), parse_budget(seconds, len(raw)))
     except ParseFailed as e:
         errors.append(IngestError(name, str(e)))
         return []

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.ids import distinct_titles, rebase_sources
+from graph.ids import distinct_titles
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
 from graph.linking import link
 from graph.previous import Previous, build_options, load_previous, manifest
@@ -88,7 +88,6 @@ def _build(
             + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents"
         )
     passages = result.passages
-    rebase_sources(passages, sources)
     distinct_titles(passages)
     t = time.perf_counter()
     steps = iter(range(3))
