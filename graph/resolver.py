@@ -101,8 +101,11 @@ def _long_form(before: str, abbr: str) -> str | None:
 class ReferenceResolver:
     """Maps (citing passage, citation) to target passage ids within the right document."""
 
-    def __init__(self, passages: Sequence[Passage], site_root: str | None = None) -> None:
-        """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`)."""
+    def __init__(self, passages: Sequence[Passage], site_root: str | None = None,
+                 defs: dict[str, list[tuple[str, str]]] | None = None) -> None:
+        """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`).
+        `defs`: the abbreviation definitions of some documents, found already (`defs_by_doc` of a resolver
+        built before): their passages' text is not read (an incremental re-index gives them without it)."""
         self.passages: dict[str, Passage] = {p.id: p for p in passages}
         self._site_root = site_root
         self._paths = list(dict.fromkeys((p.source, p.doc_id) for p in passages if by_path(p)))
@@ -119,6 +122,7 @@ class ReferenceResolver:
         self._para: set[str] = set()
         self.releases: set[str] = set()  # passages under a release heading ("1.1.32: Nov 02 2017"): no bare number's target
         self._prefixes: dict[str, set[str]] = defaultdict(set)
+        self.defs_by_doc: dict[str, list[tuple[str, str]]] = {}  # document -> its 'Long Name (ABBR)' definitions
         by_doc: dict[str, list[Passage]] = defaultdict(list)
         for p in passages:
             by_doc[p.doc_id].append(p)
@@ -131,7 +135,7 @@ class ReferenceResolver:
                         self._has_child.add(a.id)
         for p in passages:
             self._index_passage(p)
-        self._learn_aliases(passages)
+        self._learn_aliases(passages, defs or {})
 
     # -- indexing ---------------------------------------------------------------------------
     def _index_passage(self, p: Passage) -> None:
@@ -178,7 +182,7 @@ class ReferenceResolver:
         if cur is None or prio < cur:
             self.aliases[k][doc] = prio
 
-    def _learn_aliases(self, passages: Sequence[Passage]) -> None:
+    def _learn_aliases(self, passages: Sequence[Passage], known: dict[str, list[tuple[str, str]]]) -> None:
         first: dict[str, Passage] = {}
         for p in passages:
             if p.doc_id not in first or p.ord < first[p.doc_id].ord:
@@ -204,18 +208,27 @@ class ReferenceResolver:
                     self._add_alias(ac, d, 2)
                     if sig[-1].lower() in _DOCTYPE and len(ac) > 3:
                         self._add_alias(ac[:-1], d, 2)
-        defs: list[tuple[str, str]] = []
+        by_doc = self.defs_by_doc
+        defs: list[tuple[str, str]] = []  # in the order of the passages they are found in
         for p in passages:
+            if p.doc_id in known:
+                if p.doc_id not in by_doc:
+                    by_doc[p.doc_id] = [(str(a), str(b)) for a, b in known[p.doc_id]]
+                    defs.extend(by_doc[p.doc_id])
+                continue
+            found = by_doc.setdefault(p.doc_id, [])
             text = p.text
             if "(" in text:
                 for m in _PAREN_DEF.finditer(text):
                     long = _long_form(text[max(0, m.start() - 200):m.start()], m.group("abbr"))
-                    if long:
-                        defs.append((m.group("abbr"), long))
+                    if long and _CLEAN_LONG.match(long):
+                        found.append((m.group("abbr"), long))
+                        defs.append(found[-1])
             if "\t" in text or ":" in text:
                 for m in _GLOSS_DEF.finditer(text):
-                    defs.append((m.group("abbr"), m.group("long").strip()))
-        defs = [(a, lf) for a, lf in defs if _CLEAN_LONG.match(lf)]
+                    if _CLEAN_LONG.match(m.group("long").strip()):
+                        found.append((m.group("abbr"), m.group("long").strip()))
+                        defs.append(found[-1])
         for _ in range(2):  # a definition can link an abbreviation learned by another definition
             for abbr, long in defs:
                 ka, kl = alias_key(abbr), alias_key(long)
