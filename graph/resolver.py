@@ -120,33 +120,48 @@ class ReferenceResolver:
         self.doc_titles: dict[str, str] = {}
         self._has_child: set[str] = set()
         self._para: set[str] = set()
-        self.releases: set[str] = set()  # passages under a release heading ("1.1.32: Nov 02 2017"): no bare number's target
+        self.releases: set[str] = set()  # passages under a release heading (of documents indexed so far: `is_release`)
         self._prefixes: dict[str, set[str]] = defaultdict(set)
         self.defs_by_doc: dict[str, list[tuple[str, str]]] = {}  # document -> its 'Long Name (ABBR)' definitions
-        by_doc: dict[str, list[Passage]] = defaultdict(list)
+        # a document's label and anchor tables are built when a citation first looks into it (`_ensure`): a
+        # re-index resolves a few documents' references and need not index the whole corpus's labels
+        self._by_doc: dict[str, list[Passage]] = defaultdict(list)
         for p in passages:
-            by_doc[p.doc_id].append(p)
-        for doc in by_doc.values():  # among equal labels prefer the one that opens a numbered section
-            doc.sort(key=lambda x: x.ord)
-            for a, b in zip(doc, doc[1:]):
-                if a.label and b.label:
-                    pa, pb = label_parts(a.label), label_parts(b.label)
-                    if pa and len(pb) > len(pa) and pb[: len(pa)] == pa:
-                        self._has_child.add(a.id)
-        for p in passages:
-            self._index_passage(p)
+            self._by_doc[p.doc_id].append(p)
+            d = p.doc_id
+            self.doc_titles.setdefault(d, p.doc_title)
+            if d not in self._root or p.ord < self._root[d][0]:
+                self._root[d] = (p.ord, p.id)
+            for a in p.anchors:
+                if a.startswith(LABEL_SCHEME):
+                    self._labels_defined[a.lower()].setdefault(d, p.id)
+        self._indexed: set[str] = set()
         self._learn_aliases(passages, defs or {})
 
     # -- indexing ---------------------------------------------------------------------------
+    def _ensure(self, d: str) -> None:
+        """Build document `d`'s label, anchor and paragraph tables (once)."""
+        if d in self._indexed:
+            return
+        self._indexed.add(d)
+        doc = sorted(self._by_doc.get(d, ()), key=lambda x: x.ord)
+        for a, b in zip(doc, doc[1:]):  # among equal labels prefer the one that opens a numbered section
+            if a.label and b.label:
+                pa, pb = label_parts(a.label), label_parts(b.label)
+                if pa and len(pb) > len(pa) and pb[: len(pa)] == pa:
+                    self._has_child.add(a.id)
+        for p in self._by_doc.get(d, ()):
+            self._index_passage(p)
+
+    def is_release(self, pid: str, doc: str) -> bool:
+        """`pid` (a passage of `doc`) lies under a release heading ("1.1.32: Nov 02 2017")."""
+        self._ensure(doc)
+        return pid in self.releases
+
     def _index_passage(self, p: Passage) -> None:
         d = p.doc_id
-        self.doc_titles.setdefault(d, p.doc_title)
-        if d not in self._root or p.ord < self._root[d][0]:
-            self._root[d] = (p.ord, p.id)
         for a in p.anchors:
             self._anchors[d].setdefault(a.lstrip("#").lower(), p.id)
-            if a.startswith(LABEL_SCHEME):
-                self._labels_defined[a.lower()].setdefault(d, p.id)
         if not p.label:
             return
         parts = label_parts(p.label)
@@ -262,6 +277,7 @@ class ReferenceResolver:
     def _lookup(self, doc: str, number: str, kind: str | None) -> tuple[str | None, int, int]:
         """(passage id, label components matched, key weight): the exact label, else the nearest ancestor that
         is a numbered container in that document (has labelled children), else (None, 0)."""
+        self._ensure(doc)
         idx = self._labels.get(doc)
         parts = label_parts(number)
         if not idx or not parts:
@@ -312,6 +328,7 @@ class ReferenceResolver:
 
     def _anchor(self, doc: str, fragment: str) -> str | None:
         """The passage an anchor names: as written, as a heading slug, or as a section number."""
+        self._ensure(doc)
         anchors = self._anchors.get(doc, {})
         key = fragment.lower()
         hit = anchors.get(key) or anchors.get(github_slug(fragment))
@@ -475,7 +492,7 @@ def resolve_references(
             if consulted is not None:
                 consulted.setdefault(p.doc_id, {p.doc_id}).update(r.consulted(p, c, extra))
             if c.loose:  # a bare number is a reference only to a clause, never to a release's notes
-                targets = [t for t in targets if t not in r.releases]
+                targets = [t for t in targets if not r.is_release(t, r.passages[t].doc_id)]
                 if not targets:
                     continue
             key = (c.text, tuple(targets))
