@@ -142,7 +142,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
     folders_seen: set[Path] = {real_root}
     linked: list[tuple[Path, Path]] = []
 
-    def walk(folder: Path) -> None:
+    def walk(folder: Path, real_folder: Path) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
@@ -155,8 +155,12 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                 continue
             link = entry.is_symlink()
             try:
-                target = path.resolve(strict=True)
-                mode = os.stat(target).st_mode
+                if link:
+                    target = path.resolve(strict=True)
+                    mode = os.stat(target).st_mode
+                else:  # inside a real folder: its real path without resolving every component again
+                    target = real_folder / entry.name
+                    mode = entry.stat(follow_symlinks=False).st_mode
             except (OSError, RuntimeError):
                 out.skip(path, "broken symlink: skipped" if link else "vanished while the folder was listed: skipped")
                 continue
@@ -169,7 +173,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                     out.skip(path, f"symlink to {target}, a folder walked already: skipped")
                 else:
                     folders_seen.add(target)
-                    walk(path)
+                    walk(path, target)
             elif kind != "file":
                 out.skip(path, f"not a regular file ({kind}): skipped")
             elif parser_for(path) is None:
@@ -180,7 +184,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
             else:
                 out.take(target, _Candidate(path, root, path, real_root))
 
-    walk(root)
+    walk(root, real_root)
     for path, target in linked:
         out.take(target, _Candidate(path, root, target, real_root))
 
