@@ -36,7 +36,7 @@ from graph.model import Citation, Mention, Passage, Reference
 from graph.previous import DocState, Hollow, Previous, skeleton
 from graph.references import extract_citations
 from graph.resolver import ReferenceResolver, resolve_references
-from graph.store import Block, encode_rows
+from graph.store import Block, encode_line, encode_rows
 from graph.structure import containment
 
 __all__ = ["Linked", "link", "STALE_SHARE"]
@@ -123,15 +123,16 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     edges = _by_doc_of(containment([p for d in changed for p in docs.by_doc[d]]), lambda e: e[1], docs)
 
     report("mentions")
-    mentions, mention_state, vocab, glossary, hits = _mentions(docs, changed, dropped, resolver, prev)
+    mentions, mention_state, glossary, hits = _mentions(docs, changed, dropped, resolver, prev)
 
     passages = docs.passages()
     write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, rebuild_bm25, bm25_progress)
 
     # the rows of each file, document by document, and where each document's lie (the next re-index copies them)
-    out: dict[str, Rows] = {"p": [], "r": [], "c": [], "v": []}
+    out: dict[str, Rows] = {"p": [], "r": [], "c": [], "k": [], "s": []}
+    same_terms = prev is not None and prev.terms == mention_state["terms"]
     at = dict.fromkeys(out, 0)
-    lines: list[DocState] = []
+    ranges: dict[str, dict[str, list[Any]]] = {}
     counts = {"passages": len(passages), "references": 0, "resolved": 0}
 
     def put(file: str, item: bytes | Block, sha: str | None = None) -> list[Any]:
@@ -159,13 +160,16 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
         else:
             assert prev and s
             c_ref = put("c", prev.block("containment.jsonl", s.containment))
-        v_ref = put("v", vocab[d] if isinstance(vocab[d], bytes) else prev.block("state/vocab.jsonl", vocab[d]))  # type: ignore[union-attr]
-        lines.append(DocState(
-            doc=d, title=ps[0].doc_title, source=ps[0].source, passages=p_ref, references=r_ref, containment=c_ref,
-            vocab=v_ref, skeleton=s.skeleton if d in copied and s else skeleton(ps), defs=[list(x) for x in resolver.defs_by_doc.get(d, [])],
-            glossary=glossary[d], hits=hits.get(d, {}),
-        ))
-    state = {**ref_state, **mention_state, "stale": stale, "docs": [vars(x) for x in lines], "vocab": out["v"]}
+        k_ref = put("k", ref_state["citations"][d])
+        if d in copied and same_terms and prev and s:  # its title, passages, definitions and names found are as before
+            line: bytes | Block = prev.block("state/docs.jsonl", s.line)
+        else:
+            line = encode_line({
+                "doc": d, "title": ps[0].doc_title, "source": ps[0].source, "skeleton": skeleton(ps),
+                "defs": [list(x) for x in resolver.defs_by_doc.get(d, [])], "glossary": glossary[d], "hits": hits.get(d, {}),
+            })
+        ranges[d] = {"passages": p_ref, "references": r_ref, "containment": c_ref, "citations": k_ref, "line": put("s", line)}
+    state = {**ref_state, **mention_state, "stale": stale, "docs": out["s"], "ranges": ranges, "citations": out["k"]}
     return Linked(out["p"], out["r"], out["c"], mentions, write_bm25, state, counts, len(changed | dropped), len(redo),
                   docs.read_back)
 
@@ -179,11 +183,11 @@ def _references(docs: _Docs, gone: set[str], resolver: ReferenceResolver, prev: 
     else:
         redo = set(docs.by_doc)
     consulted: dict[str, set[str]] = {}
-    stored = prev.citations if prev else {}
     # citations depend on the text alone: an unchanged document's are taken from the state
     citations: dict[str, list[Citation]] = {}
     for d in redo - gone:
-        got = _stored_citations(docs.by_doc[d], stored.get(d))
+        assert prev is not None
+        got = _stored_citations(docs.by_doc[d], prev.block("state/citations.jsonl", prev.docs[d].citations).read())
         if got is None:  # unreadable: extracted again, from the text
             docs.fill({d})
             got = {p.id: extract_citations(p.text) for p in docs.by_doc[d]}
@@ -193,18 +197,21 @@ def _references(docs: _Docs, gone: set[str], resolver: ReferenceResolver, prev: 
     consulted_out = {d: sorted(v) for d, v in consulted.items()}
     if prev:
         consulted_out.update({d: v for d, v in prev.consulted.items() if d in docs.by_doc and d not in redo})
-    lines = [_citation_row(d, ps, citations) if d in redo else stored.get(d) for d, ps in docs.by_doc.items()]
-    state = {"resolver": fingerprint, "consulted": consulted_out, "citations": [r for r in lines if r]}
+    lines: dict[str, bytes | Block] = {
+        d: _citation_row(d, ps, citations) if d in redo or prev is None else prev.block("state/citations.jsonl", prev.docs[d].citations)
+        for d, ps in docs.by_doc.items()
+    }
+    state = {"resolver": fingerprint, "consulted": consulted_out, "citations": lines}
     return {d: fresh.get(d, []) for d in redo}, redo, state
 
 
-def _citation_row(doc: str, passages: list[Passage], citations: dict[str, list[Citation]]) -> dict[str, Any] | None:
-    """A document's citations for the state (one line, led by its id; None when it has none)."""
+def _citation_row(doc: str, passages: list[Passage], citations: dict[str, list[Citation]]) -> bytes:
+    """A document's citations for the state (one line, led by its id; nothing when it has none)."""
     rows = {p.id: [vars(c) for c in citations[p.id]] for p in passages if citations[p.id]}
-    return {"doc": doc, "passages": rows} if rows else None
+    return encode_line({"doc": doc, "passages": rows}) if rows else b""
 
 
-def _stored_citations(passages: list[Passage], line: str | None) -> dict[str, list[Citation]] | None:
+def _stored_citations(passages: list[Passage], line: bytes) -> dict[str, list[Citation]] | None:
     """The citations of an unchanged document's passages from its state line; None if unreadable."""
     try:
         rows = json.loads(line)["passages"] if line else {}
@@ -234,24 +241,17 @@ def _by_doc_of(items: list[T], pid_of: Callable[[T], str], docs: _Docs) -> dict[
 
 
 def _mentions(docs: _Docs, changed: set[str], dropped: set[str], resolver: ReferenceResolver, prev: Previous | None,
-              ) -> tuple[list[Mention], dict[str, Any], dict[str, bytes | list[Any]], dict[str, list[list[str]]],
-                         dict[str, dict[str, list[str]]]]:
-    """(mentions, their state, each document's vocab line (bytes, or where the previous one lies), glossary
-    entries, the names each passage contains by document)."""
+              ) -> tuple[list[Mention], dict[str, Any], dict[str, list[list[str]]], dict[str, dict[str, list[str]]]]:
+    """(mentions, their state, glossary entries, the names each passage contains by document)."""
     old = prev.docs if prev else {}
     # how many documents write each lowercase word: the previous counts, less changed and deleted documents' words
+    # as they were (their previous rows read back), plus changed documents' words now
     word_docs: Counter[str] = Counter(prev.word_docs if prev else {})
     if prev:
         for d in (changed | dropped) & set(old):
-            word_docs.subtract(prev.words_of(d))
-    vocab: dict[str, bytes | list[Any]] = {}
-    for d, ps in docs.by_doc.items():
-        if d in changed:
-            words = sorted(lower_words(ps))
-            word_docs.update(words)
-            vocab[d] = (json.dumps({"doc": d, "words": words}, ensure_ascii=False) + "\n").encode("utf-8")
-        else:
-            vocab[d] = old[d].vocab
+            word_docs.subtract(lower_words(prev.passages_of(d)))
+    for d in changed:
+        word_docs.update(lower_words(docs.by_doc[d]))
     word_docs = Counter({w: n for w, n in word_docs.items() if n > 0})
     glossary = {d: [[t, p.id] for t, p in glossary_terms(ps)] if d in changed else [list(x) for x in old[d].glossary]
                 for d, ps in docs.by_doc.items()}
@@ -274,4 +274,4 @@ def _mentions(docs: _Docs, changed: set[str], dropped: set[str], resolver: Refer
         if found:
             by_doc.setdefault(p.doc_id, {})[p.id] = [t.key for t in found]
     state = {"terms": fingerprint, "word_docs": dict(sorted(word_docs.items()))}
-    return select_mentions(passages, hits), state, vocab, glossary, by_doc
+    return select_mentions(passages, hits), state, glossary, by_doc

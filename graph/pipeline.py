@@ -127,8 +127,8 @@ def _build(
     st = linked.state
     state = {
         "manifest.json": manifest(options, result.files, scanned_ns, st["resolver"], st["consulted"], st["terms"],
-                                  st["stale"], st["word_docs"]),
-        "docs.jsonl": st["docs"], "vocab.jsonl": st["vocab"], "citations.jsonl": st["citations"],
+                                  st["stale"], st["word_docs"], st["ranges"]),
+        "docs.jsonl": st["docs"], "citations.jsonl": st["citations"],
     }
     gen = write_index(folder, linked.passages, linked.references, linked.mentions, linked.containment, meta,
                       bm25=linked.bm25, state=state, done_reading=prev.release if prev else None)

@@ -2,10 +2,11 @@
 for the documents a change cannot reach, the link stage's results (`graph.linking`), without reading
 them back.
 
-A generation's state (gen-*/state/) holds one line per document (`DocState`, state/docs.jsonl): where
-its rows lie in passages.jsonl, references.jsonl, containment.jsonl and state/vocab.jsonl (byte range
-and sha256), its passages without their text (`Hollow`: what the resolver and the mention names need),
-its abbreviation definitions, glossary entries and the mention names its passages contain.  An
+A generation's state (gen-*/state/) holds one line per document (`DocState`, state/docs.jsonl): its
+passages without their text (`Hollow`: what the resolver and the mention names need), its abbreviation
+definitions, glossary entries and the mention names its passages contain; the manifest says where its
+rows lie (byte range and sha256) in passages.jsonl, references.jsonl, containment.jsonl,
+state/citations.jsonl and state/docs.jsonl, and how many documents write each lowercase word.  An
 unchanged file's documents come back as hollow passages; a new generation copies their rows' bytes
 (checked against the sha256) instead of decoding and encoding them, and reads a document's rows only
 when its references must be resolved again without stored citations, its title changed, or the whole
@@ -26,8 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,6 @@ from graph.store import FORMAT_VERSION, Block, IndexNotFound, open_generation, r
 __all__ = ["DocState", "Hollow", "Previous", "build_options", "load_previous", "manifest", "RACY_NS"]
 
 _CODE = Path(__file__).resolve().parent
-# a line of citations.jsonl starts with its document's id (ids are [A-Za-z0-9._-]): decoded only when needed
-_CITATION_LINE = re.compile(r'^\{"doc": "([A-Za-z0-9._-]+)", ')
 RACY_NS = 1_000_000_000  # a file changed this close to the previous scan is read again whatever its stat says
 
 
@@ -67,7 +65,8 @@ class Hollow(Passage):
 
 @dataclass
 class DocState:
-    """One document of a generation, for the next re-index (a line of state/docs.jsonl)."""
+    """One document of a generation, for the next re-index: a line of state/docs.jsonl (copied as it is while
+    the document and the mention names stay the same) and where its rows lie (the manifest's `ranges`)."""
 
     doc: str
     title: str  # as stored (after titles were told apart)
@@ -75,7 +74,8 @@ class DocState:
     passages: list[Any]  # [offset, length, sha256] of its rows in passages.jsonl (sha256: also "is it the same")
     references: list[Any]  # [offset, length, sha256, count, resolved] in references.jsonl
     containment: list[Any]  # [offset, length, sha256] in containment.jsonl
-    vocab: list[Any]  # [offset, length, sha256] of its line in state/vocab.jsonl
+    citations: list[Any]  # [offset, length, sha256] of its line in state/citations.jsonl (length 0: it cites nothing)
+    line: list[Any]  # [offset, length, sha256] of its line in state/docs.jsonl
     skeleton: list[list[Any]]  # per passage: [id, ord, label, heading_path, anchors]
     defs: list[list[str]]  # ReferenceResolver.defs_by_doc
     glossary: list[list[str]]  # [term, passage id] (graph.mentions.glossary_terms)
@@ -102,9 +102,9 @@ class Previous:
     consulted: dict[str, list[str]]  # doc id -> documents its references' resolution looked at
     terms: str  # mentions.terms_fingerprint()
     stale: int  # passages deleted from the BM25 index that its statistics still count
-    citations: dict[str, str]  # doc id -> its passages' citations, a JSON line as stored (`citation_line`)
     docs: dict[str, DocState]
     word_docs: dict[str, int]  # lowercase word -> how many documents write it (graph.mentions.lower_words)
+    _paths: dict[str, Path] = field(default_factory=dict)
 
     def reuse(self, path: str, sha256: str) -> tuple[list[Passage], list[str], dict[str, str]] | None:
         """The passages (hollow: without text; titles and paths as parsed), notes and documents' digests of an
@@ -137,17 +137,15 @@ class Previous:
 
     def block(self, name: str, ref: list[Any]) -> Block:
         """The stored rows at `ref` ([offset, length, sha256, ...]) of generation file `name`, to copy."""
-        return Block(self.generation / name, int(ref[0]), int(ref[1]), str(ref[2]))
+        path = self._paths.get(name)
+        if path is None:
+            path = self._paths[name] = self.generation / name
+        return Block(path, int(ref[0]), int(ref[1]), str(ref[2]))
 
     def passages_of(self, doc: str) -> list[Passage]:
         """A document's passages read back from passages.jsonl (checked as a reader checks them)."""
         ref = self.docs[doc].passages
         return rows_at(Passage, self.generation / "passages.jsonl", int(ref[0]), int(ref[1]))
-
-    def words_of(self, doc: str) -> list[str]:
-        """The lowercase words a document had (its line of state/vocab.jsonl)."""
-        data = self.block("state/vocab.jsonl", self.docs[doc].vocab).read()
-        return [str(w) for w in json.loads(data)["words"]]
 
     def release(self) -> None:
         self.lease.release()
@@ -168,15 +166,14 @@ def load_previous(folder: Path, options: str) -> tuple[Previous | None, str]:
         return None, why
     try:
         docs = read_state(generation, "docs.jsonl")
-        citations = read_state(generation, "citations.jsonl", raw=True)
-        if docs is None or citations is None:
+        if docs is None:
             raise ValueError("state file missing")
-        states = [DocState(**d) for d in docs]
+        ranges = manifest["ranges"]
+        states = [DocState(**d, **ranges[d["doc"]]) for d in docs]
         return Previous(
             generation=generation, lease=lease, files={r["path"]: FileRecord(**r) for r in manifest["files"]},
             scanned_ns=int(manifest["scanned_ns"]), resolver=str(manifest["resolver"]),
             consulted=dict(manifest["consulted"]), terms=str(manifest["terms"]), stale=int(manifest["stale"]),
-            citations={m.group(1): line for line in citations if (m := _CITATION_LINE.match(line))},
             docs={d.doc: d for d in states}, word_docs={str(k): int(v) for k, v in manifest["word_docs"].items()},
         ), ""
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -185,7 +182,7 @@ def load_previous(folder: Path, options: str) -> tuple[Previous | None, str]:
 
 
 def manifest(options: str, files: list[FileRecord], scanned_ns: int, resolver: str, consulted: dict[str, list[str]],
-             terms: str, stale: int, word_docs: dict[str, int]) -> dict[str, Any]:
+             terms: str, stale: int, word_docs: dict[str, int], ranges: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
     """The state a build leaves for the next one (read back by `load_previous`)."""
     return {"options": options, "files": [dict(vars(f)) for f in files], "scanned_ns": scanned_ns, "resolver": resolver,
-            "consulted": consulted, "terms": terms, "stale": stale, "word_docs": word_docs}
+            "consulted": consulted, "terms": terms, "stale": stale, "word_docs": word_docs, "ranges": ranges}

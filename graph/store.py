@@ -41,7 +41,7 @@ from graph.safe_open import FileRefused, file_kind, open_regular
 __all__ = [
     "FORMAT_VERSION", "IndexNotFound", "PassageTable", "StoredIndex", "StoredRows", "load_index", "load_rows",
     "write_index", "index_lock", "check_index_folder", "current_generation", "read_state", "Block", "encode_rows",
-    "open_generation", "rows_at", "StaleRows",
+    "open_generation", "rows_at", "StaleRows", "encode_line",
 ]
 
 # 2: passages keep their source path, references their kind and the reason they are unresolved
@@ -143,6 +143,11 @@ class Block:
 
     def read(self) -> bytes:
         return _read_run([self])
+
+
+def encode_line(row: Any) -> bytes:
+    """One JSONL line, as `_write_jsonl` writes a row."""
+    return (_JSON.encode(row) + "\n").encode("utf-8")
 
 
 def encode_rows(cls: type, objects: Iterable[Any]) -> bytes:
