@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -32,10 +33,17 @@ from graph.store import current_generation  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 
 
-def _timed(sources: list[Path], index: Path, full: bool) -> tuple[float, str]:
-    t = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its ended children (the parse worker)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(sources: list[Path], index: Path, full: bool) -> tuple[float, str, float]:
+    """(wall seconds, what was reused, CPU seconds: on a loaded machine, about what a quiet one takes)."""
+    t, cpu = time.perf_counter(), _cpu()
     report = build_index(sources, index, full=full)
-    return time.perf_counter() - t, report.incremental
+    return time.perf_counter() - t, report.incremental, _cpu() - cpu
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -74,14 +82,15 @@ def _folder(root: Path, files: int, sections: int) -> None:
 def run(label: str, src: Path, change, work: Path) -> dict[str, object]:  # type: ignore[no-untyped-def]
     inc, full = work / f"{label}-incremental", work / f"{label}-full"
     time.sleep(RACY_NS / 1e9 + 0.2)
-    first, _ = _timed([src], inc, full=True)
+    first, _, _ = _timed([src], inc, full=True)
     changed = change()
     load_inc = os.getloadavg()[0]
-    t_inc, what = _timed([src], inc, full=False)
+    t_inc, what, cpu_inc = _timed([src], inc, full=False)
     load_full = os.getloadavg()[0]
-    t_full, _ = _timed([src], full, full=True)
+    t_full, _, cpu_full = _timed([src], full, full=True)
     return {"corpus": label, "changed": changed, "first index s": round(first, 1), "full index s": round(t_full, 2),
             "re-index s": round(t_inc, 2), "share": f"{t_inc / t_full:.0%}", "identical": _same(inc, full), "what": what,
+            "cpu s full, re-index": [round(cpu_full, 2), round(cpu_inc, 2)],
             "load (1 min) before re-index, before full": [round(load_inc, 2), round(load_full, 2)]}
 
 
