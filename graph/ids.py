@@ -1,23 +1,24 @@
 """Stable, human-writable ids for documents and passages.
 
-doc id: the file's path relative to its source root, lowercased, extension dropped,
+doc id: the file's path inside the indexed folder, lowercased, extension dropped,
 `/` -> `.`, every other character outside [a-z0-9._-] -> `-`
-(`Guidelines/Sepsis Care.md` -> `guidelines.sepsis-care`).
+(`Guidelines/Sepsis Care.md` -> `guidelines.sepsis-care`).  With several source folders the
+indexed folder is the one they share, so each path starts with its source folder's name
+(`valgrind/html/index.html` -> `valgrind.html.index`; `graph.ingest`).
 
 passage id (files): `{doc_id}:{label}` when the section's label is unique in the
 document, `{doc_id}:{label}~2`, `~3`... for the further pieces of a split section,
 `{doc_id}:p{ord}` for unlabelled passages and duplicate labels.  Pre-chunked
 sources (JSONL) keep their own ids.  Ids never contain `/` or whitespace.
 
-paths: a passage keeps its file's path relative to the folder indexed; with several sources,
-relative to the folder they share (`rebase_sources`), so that two `index.html` stay apart.
+paths: a passage keeps its file's path inside the indexed folder (with several sources, the folder
+they share), so that two `index.html` stay apart.
 
 titles: two documents with one title (two `README.md`, two pages titled "Introduction")
 are told apart by their path: `README (docs/a/README.md)`.
 """
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from pathlib import Path, PurePath
 
 from graph.model import Passage
 
-__all__ = ["doc_id_for", "slug", "slug_doc_id", "passage_ids", "safe_id", "distinct_titles", "rebase_sources"]
+__all__ = ["doc_id_for", "slug", "slug_doc_id", "passage_ids", "safe_id", "distinct_titles"]
 
 _NOT_DOC_CHAR = re.compile(r"[^a-z0-9._-]")
 _UNSAFE_ID = re.compile(r"[\s/]+")
@@ -104,33 +105,3 @@ def distinct_titles(passages: Sequence[Passage]) -> int:
         if p.doc_id in renamed:
             p.doc_title = renamed[p.doc_id]
     return len(renamed)
-
-
-def rebase_sources(passages: Sequence[Passage], sources: Sequence[Path]) -> None:
-    """With several source folders, make each passage's `source` relative to the folder they share (in place).
-
-    Passages come in the order their sources were given (`graph.ingest` walks them in turn), so each
-    document belongs to the current source if that holds its relative path and has not yielded it yet
-    (the documents of one JSONL file follow each other), else to the next source that holds it.
-    """
-    roots = [Path(s).resolve() if Path(s).is_dir() else Path(s).resolve().parent for s in sources]
-    if len(set(roots)) < 2:
-        return
-    common = Path(os.path.commonpath(roots))
-    done: dict[str, str] = {}
-    used: set[str] = set()  # relative paths the current source has yielded
-    k, last = 0, ""
-    for p in passages:
-        if not p.source:
-            continue
-        if p.doc_id not in done:
-            rel = p.source
-            if rel != last:
-                j = next((j for j in range(k, len(roots)) if (rel not in used or j > k) and (roots[j] / rel).exists()), None)
-                if j is not None and j != k:
-                    k, used = j, set()
-                used.add(rel)
-                last = rel
-            found = (roots[k] / rel).exists()
-            done[p.doc_id] = (roots[k] / rel).relative_to(common).as_posix() if found else rel
-        p.source = done[p.doc_id]

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.chunking import chunk
-from graph.ids import doc_id_for
+from graph.ids import slug_doc_id
 from graph.model import ParsedDocument, Passage
 from graph.parse_worker import ParseFailed, ParseWorker, parse_budget
 from graph.parsers import BINARY_FORMATS, PARSERS, parser_for
@@ -34,7 +34,7 @@ from graph.printable import printable
 from graph.safe_open import FileRefused, file_kind, read_regular
 
 __all__ = [
-    "FileRecord", "IngestError", "IngestResult", "Reuse", "ingest", "MAX_CHARS", "MAX_FILE_BYTES", "PARSE_SECONDS",
+    "FileRecord", "IngestError", "IngestResult", "Known", "Reuse", "ReuseDocs", "ingest", "MAX_CHARS", "MAX_FILE_BYTES", "PARSE_SECONDS",
 ]
 
 MAX_CHARS = 1500
@@ -66,13 +66,23 @@ class FileRecord:
 
     path: str  # absolute, as walked
     sha256: str
-    docs: list[list[str]]  # [doc id, title, source] of each document, as parsed (before titles are told apart)
+    docs: list[list[str]]  # [doc id, title, source, digest] of each document, as parsed (before titles are told apart)
     notes: list[str]  # the reasons reported for this file, reported again when it is reused
     renamed: bool = False  # an id was renamed for a clash with another file: never reused
+    size: int = -1  # the file's stat when it was read: a re-index trusts the hash while these stay the same
+    mtime_ns: int = -1
+    ctime_ns: int = -1
+    inode: int = -1
 
 
-# Reuse(path, sha256) -> the passages (as chunked) and notes of that file from the previous index, or None
-Reuse = Callable[[str, str], tuple[list[Passage], list[str]] | None]
+# Reuse(path, sha256) -> the passages (as chunked), notes and documents' digests (doc id -> digest) of that
+# file from the previous index, or None
+Reuse = Callable[[str, str], tuple[list[Passage], list[str], dict[str, str]] | None]
+# ReuseDocs(path) -> digest -> passages of each document the previous index has of that file (a changed file
+# with several documents, a JSONL file, takes its unchanged ones from there)
+ReuseDocs = Callable[[str], dict[str, list[Passage]]]
+# Known(path, stat) -> the content hash recorded for that file when its stat shows no write since, or None
+Known = Callable[[str, os.stat_result], str | None]
 
 
 @dataclass
@@ -92,6 +102,15 @@ class _Candidate:
     root: Path  # the source folder (a file given on its own: its folder)
     source: Path  # what is opened: `path`, or the file a link inside the folder resolves to
     real_root: Path  # `source` must lie inside it once opened
+    prefix: str = ""  # with several source folders: `root`'s path inside the folder they share ("valgrind")
+
+    def relative(self) -> str:
+        """The file's path inside the indexed folder: what names its document and what links resolve against."""
+        try:
+            rel = self.path.relative_to(self.root).as_posix()
+        except ValueError:
+            rel = self.path.name
+        return f"{self.prefix}/{rel}" if self.prefix else rel
 
 
 @dataclass
@@ -123,7 +142,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
     folders_seen: set[Path] = {real_root}
     linked: list[tuple[Path, Path]] = []
 
-    def walk(folder: Path) -> None:
+    def walk(folder: Path, real_folder: Path) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
@@ -136,8 +155,12 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                 continue
             link = entry.is_symlink()
             try:
-                target = path.resolve(strict=True)
-                mode = os.stat(target).st_mode
+                if link:
+                    target = path.resolve(strict=True)
+                    mode = os.stat(target).st_mode
+                else:  # inside a real folder: its real path without resolving every component again
+                    target = real_folder / entry.name
+                    mode = entry.stat(follow_symlinks=False).st_mode
             except (OSError, RuntimeError):
                 out.skip(path, "broken symlink: skipped" if link else "vanished while the folder was listed: skipped")
                 continue
@@ -150,7 +173,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                     out.skip(path, f"symlink to {target}, a folder walked already: skipped")
                 else:
                     folders_seen.add(target)
-                    walk(path)
+                    walk(path, target)
             elif kind != "file":
                 out.skip(path, f"not a regular file ({kind}): skipped")
             elif parser_for(path) is None:
@@ -161,7 +184,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
             else:
                 out.take(target, _Candidate(path, root, path, real_root))
 
-    walk(root)
+    walk(root, real_root)
     for path, target in linked:
         out.take(target, _Candidate(path, root, target, real_root))
 
@@ -184,7 +207,23 @@ def _collect(sources: Sequence[Path]) -> _Walk:
             out.skip(src, f"not a regular file or folder ({file_kind(src.stat().st_mode)}): skipped")
         else:
             out.skip(src, "no such file or folder")
+    _prefix(sources, out.files)
     return out
+
+
+def _prefix(sources: Sequence[Path], files: list[_Candidate]) -> None:
+    """With several source folders, name each file by its path inside the folder they share (in place), so that
+    two `html/index.html` are `valgrind/html/index.html` and `libffi/html/index.html`, not a clash."""
+    roots = {Path(s).resolve() if Path(s).is_dir() else Path(s).resolve().parent for s in sources}
+    if len(roots) < 2:
+        return
+    common = Path(os.path.commonpath(list(roots)))
+    prefixes: dict[Path, str] = {}
+    for c in files:
+        if c.root not in prefixes:
+            rel = c.root.resolve().relative_to(common).as_posix()
+            prefixes[c.root] = "" if rel == "." else rel
+        c.prefix = prefixes[c.root]
 
 
 def _read(c: _Candidate, max_file_bytes: int, errors: list[IngestError]) -> bytes | None:
@@ -234,6 +273,8 @@ def ingest(
     max_file_bytes: int = MAX_FILE_BYTES,
     parse_seconds: float = PARSE_SECONDS,
     reuse: Reuse | None = None,
+    known: Known | None = None,
+    reuse_docs: ReuseDocs | None = None,
 ) -> IngestResult:
     """Parse and chunk every supported file under `sources` (files or folders).
 
@@ -242,6 +283,9 @@ def ingest(
     dropped.  Never raises for a bad file: its problem is in `errors`, one line.
     `reuse`: the previous index's passages of an unchanged file, taken instead of parsing it
     (unless one of its ids is now taken by a file before it: then it is parsed, and renamed).
+    `known`: the hash of a file whose stat says it is unchanged; such a file is not read at all.
+    `reuse_docs`: the previous index's documents of a changed file, taken for those parsed the same
+    (`parse_worker.digest`) instead of being sent back by the parser and chunked.
     """
     walked = _collect(sources)
     errors = walked.errors
@@ -251,21 +295,39 @@ def ingest(
     with ParseWorker() as worker:
         for done, c in enumerate(walked.files, start=1):
             name = str(c.path)
-            raw = _read(c, max_file_bytes, errors)
-            if raw is not None:
-                record = FileRecord(os.path.abspath(c.path), hashlib.sha256(raw).hexdigest(), [], [])
+            st = _stat(c.source)
+            path = os.path.abspath(c.path)
+            sha = known(path, st) if known and st else None
+            taken = reuse(path, sha) if reuse and sha else None
+            raw = None if taken else _read(c, max_file_bytes, errors)
+            if taken or raw is not None:
+                if raw is not None:
+                    sha = hashlib.sha256(raw).hexdigest()
+                    taken = reuse(path, sha) if reuse else None
+                record = FileRecord(path, str(sha), [], [])
+                if st:
+                    record.size, record.mtime_ns, record.ctime_ns, record.inode = (
+                        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
                 first_error = len(errors)
-                taken = reuse(record.path, record.sha256) if reuse else None
-                if taken and _free(taken[0], doc_ids, passage_seen):
-                    new, notes = taken
+                if taken and not _free(taken[0], doc_ids, passage_seen):
+                    taken = None  # parsed after all (and renamed): its bytes are needed
+                    if raw is None:
+                        raw = _read(c, max_file_bytes, errors)
+                if taken:
+                    new, notes, digests = taken
                     errors.extend(IngestError(name, n) for n in notes)
                     out.reused += 1
+                elif raw is None:  # could not be read after all: reported, not recorded
+                    if progress:
+                        progress(done, out.files_seen, name)
+                    continue
                 else:
-                    new = _parse_and_chunk(worker, c, raw, parse_seconds, errors, doc_ids, passage_seen, record)
+                    lend = reuse_docs(path) if reuse_docs else {}
+                    new, digests = _parse_and_chunk(worker, c, raw, parse_seconds, errors, doc_ids, passage_seen, record, lend)
                 del raw
                 for p in new:
                     if not record.docs or record.docs[-1][0] != p.doc_id:
-                        record.docs.append([p.doc_id, p.doc_title, p.source])
+                        record.docs.append([p.doc_id, p.doc_title, p.source, digests.get(p.doc_id, "")])
                     doc_ids.setdefault(p.doc_id, name)
                     passage_seen.add(p.id)
                 record.notes = [e.reason for e in errors[first_error:]]
@@ -277,6 +339,13 @@ def ingest(
     return out
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
 def _free(passages: list[Passage], doc_ids: dict[str, str], passage_seen: set[str]) -> bool:
     """None of these passages' ids is taken yet (else the file is parsed again, and renamed as before)."""
     return not any(p.doc_id in doc_ids or p.id in passage_seen for p in passages)
@@ -284,40 +353,74 @@ def _free(passages: list[Passage], doc_ids: dict[str, str], passage_seen: set[st
 
 def _parse_and_chunk(
     worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
-    doc_ids: dict[str, str], passage_seen: set[str], record: FileRecord,
-) -> list[Passage]:
+    doc_ids: dict[str, str], passage_seen: set[str], record: FileRecord, lend: dict[str, list[Passage]] | None = None,
+) -> tuple[list[Passage], dict[str, str]]:
+    """(the file's passages, doc id -> digest of each of its documents as parsed)."""
     name = str(c.path)
+    lend = lend or {}
+    first_error = len(errors)
+    parsed, digests = _parse(worker, c, raw, seconds, errors, known=lend.keys())
+    got = _chunk_all(parsed, digests, lend, name, doc_ids, passage_seen, record, errors)
+    if got is None:  # an id a document had is taken now: parsed in full, and renamed as a full build would
+        del errors[first_error:]
+        parsed, digests = _parse(worker, c, raw, seconds, errors)
+        got = _chunk_all(parsed, digests, {}, name, doc_ids, passage_seen, record, errors)
+        assert got is not None
+    return got
+
+
+def _chunk_all(
+    parsed: list[ParsedDocument | str], digests: list[str], lend: dict[str, list[Passage]], name: str,
+    doc_ids: dict[str, str], passage_seen: set[str], record: FileRecord, errors: list[IngestError],
+) -> tuple[list[Passage], dict[str, str]] | None:
+    """The passages of a file's documents (`lend`'s for those given by digest) and their digests; None, with
+    nothing registered, when a document given by digest has an id taken meanwhile."""
     passages: list[Passage] = []
-    for doc in _parse(worker, c, raw, seconds, errors):
-        record.renamed |= _unique_doc_id(doc, name, doc_ids, errors)
-        try:
-            new = chunk(doc, MAX_CHARS)
-        except Exception as e:  # a bug, not the file's fault; keep going
-            errors.append(IngestError(name, f"could not chunk {doc.doc_id}: {type(e).__name__}: {e}"))
-            continue
-        record.renamed |= _unique_passage_ids(new, name, passage_seen, errors)
+    out: dict[str, str] = {}
+    added_docs: list[str] = []
+    renamed = record.renamed
+    for doc, h in zip(parsed, digests):
+        if isinstance(doc, str):  # parsed as before: the passages it had
+            new = lend[doc]
+            if not _free(new, doc_ids, passage_seen):
+                for d in added_docs:
+                    doc_ids.pop(d, None)
+                passage_seen.difference_update(p.id for p in passages)
+                record.renamed = renamed
+                return None
+            doc_ids.setdefault(new[0].doc_id, name)
+            added_docs.append(new[0].doc_id)
+        else:
+            record.renamed |= _unique_doc_id(doc, name, doc_ids, errors)
+            added_docs.append(doc.doc_id)
+            try:
+                new = chunk(doc, MAX_CHARS)
+            except Exception as e:  # a bug, not the file's fault; keep going
+                errors.append(IngestError(name, f"could not chunk {doc.doc_id}: {type(e).__name__}: {e}"))
+                continue
+            record.renamed |= _unique_passage_ids(new, name, passage_seen, errors)
         passage_seen.update(p.id for p in new)
         passages.extend(new)
-    return passages
+        if new:
+            out[new[0].doc_id] = h
+    return passages, out
 
 
 def _parse(
-    worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
-) -> list[ParsedDocument]:
+    worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError], known: Collection[str] = (),
+) -> tuple[list[ParsedDocument | str], list[str]]:
+    """(documents, or the digest of those in `known`; each one's digest)."""
     name = str(c.path)
+    rel = c.relative()
     try:
-        rel = c.path.relative_to(c.root).as_posix()
-    except ValueError:
-        rel = c.path.name
-    try:
-        docs, notes = worker.parse(rel, raw, doc_id_for(c.path, c.root), parse_budget(seconds, len(raw)))
+        docs, notes, digests = worker.parse(rel, raw, slug_doc_id(rel), parse_budget(seconds, len(raw)), known)
     except ParseFailed as e:
         errors.append(IngestError(name, str(e)))
-        return []
+        return [], []
     errors.extend(IngestError(name, n) for n in notes)
-    if not any(d.sections for d in docs):
+    if not any(isinstance(d, str) or d.sections for d in docs):
         errors.append(IngestError(name, "no text found: nothing indexed"))
-    return docs
+    return docs, digests
 
 
 def _unique_doc_id(doc: ParsedDocument, name: str, doc_ids: dict[str, str], errors: list[IngestError]) -> bool:

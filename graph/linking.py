@@ -1,34 +1,42 @@
 """The link stage (references, containment, mentions, BM25) over all passages, redoing only what a change
-can reach when the previous generation is given (`graph.previous`); the result is the same as without it.
+can reach when the previous generation is given (`graph.previous`); the result is the same as without it,
+byte for byte.
 
-A document is *changed* when its passages differ from the previous generation's (added and deleted ones
-too).  Then:
+A document is *changed* when its passages' rows differ from the previous generation's (added and
+deleted ones too); an unchanged file's documents come as hollow passages (no text, `previous.Hollow`)
+whose rows are copied from the previous generation (`store.Block`).  Then:
 - references: a passage's citations are taken from the previous generation when its document is unchanged;
   when every document name, file path and `:ref:` label still leads to the same documents
   (`ReferenceResolver.fingerprint`), a document's references are resolved again only if it changed or
-  its resolution looked at a changed document (`ReferenceResolver.consulted`); otherwise all are;
-- containment lies inside a document: redone for changed documents;
-- mentions: the names a passage can mention are rebuilt from all passages (cheap); when they are the
-  same as before, only changed documents' passages are scanned again, and the counts that drop too
-  common names are taken over all passages, as in a full build;
+  its resolution looked at a changed document (`ReferenceResolver.consulted`); otherwise all are.  The
+  resolver's tables are built from every passage's label, headings and anchors, and from the
+  abbreviation definitions stored per document (its text is read only for changed documents);
+- containment lies inside a document: redone for changed documents, copied for the others;
+- mentions: the names a passage can mention are rebuilt from all passages (cheap: per-document
+  lowercase words are counted in the state); when they are the same as before, only changed documents'
+  passages are scanned again, otherwise every passage is (its text read back), and the counts that drop
+  too common names are taken over all passages, as in a full build;
 - BM25: a copy of the previous index with changed documents replaced; their old passages still count in
   the term statistics until tantivy merges them, so once those stale passages pass `STALE_SHARE` of the
-  index it is built afresh (scores match a full build again).
+  index it is built afresh from every passage's text (scores match a full build again).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from graph.index import build_bm25, update_bm25
 from graph.mentions import glossary_terms, lower_words, mention_terms, scan, select_mentions, term_trie, terms_fingerprint
 from graph.model import Citation, Mention, Passage, Reference
+from graph.previous import DocState, Hollow, Previous, skeleton
 from graph.references import extract_citations
-from graph.previous import Previous
 from graph.resolver import ReferenceResolver, resolve_references
+from graph.store import Block, encode_line, encode_rows
 from graph.structure import containment
 
 __all__ = ["Linked", "link", "STALE_SHARE"]
@@ -37,24 +45,52 @@ STALE_SHARE = 0.05
 
 Step = Callable[[str], None]
 T = TypeVar("T")
+Rows = list[bytes | Block]  # one item per document, in passage order
 
 
 @dataclass
 class Linked:
-    references: list[Reference]
-    containment: list[tuple[str, str]]
+    passages: Rows
+    references: Rows
+    containment: Rows
     mentions: list[Mention]
     bm25: Callable[[Path], None]  # writes the BM25 index into a folder
     state: dict[str, Any]  # for graph.previous.manifest and the state files
+    counts: dict[str, int]  # passages, references, resolved
     changed: int  # documents changed, added or deleted
     resolved_again: int  # documents whose references were resolved
+    read_back: int  # unchanged documents whose passages were read back (their text was needed)
 
 
-def _by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
-    docs: dict[str, list[Passage]] = {}
-    for p in passages:
-        docs.setdefault(p.doc_id, []).append(p)
-    return docs
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _Docs:
+    """The passages by document; a hollow document's passages are read back when their text is needed."""
+
+    def __init__(self, passages: list[Passage], prev: Previous | None) -> None:
+        self.by_doc: dict[str, list[Passage]] = {}
+        for p in passages:
+            self.by_doc.setdefault(p.doc_id, []).append(p)
+        self.prev = prev
+        self.read_back = 0
+
+    def hollow(self, d: str) -> bool:
+        return isinstance(self.by_doc[d][0], Hollow)
+
+    def fill(self, docs: set[str] | None = None) -> None:
+        """Read back the text of these hollow documents (all when None), keeping titles and paths as now."""
+        for d in list(self.by_doc if docs is None else docs):
+            ps = self.by_doc[d]
+            if isinstance(ps[0], Hollow):
+                assert self.prev is not None
+                real = self.prev.passages_of(d)
+                self.by_doc[d] = [replace(p, doc_title=ps[0].doc_title, source=ps[0].source) for p in real]
+                self.read_back += 1
+
+    def passages(self) -> list[Passage]:
+        return [p for ps in self.by_doc.values() for p in ps]
 
 
 def link(passages: list[Passage], site_root: str | None, prev: Previous | None, step: Step | None = None,
@@ -63,109 +99,179 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
         if step:
             step(what)
 
-    docs = _by_doc(passages)
-    old = prev.by_doc if prev else {}
-    changed = {d for d, ps in docs.items() if old.get(d) != ps}
-    dropped = set(old) - set(docs)
+    docs = _Docs(passages, prev)
+    old: dict[str, DocState] = prev.docs if prev else {}
+    # a hollow document keeps its rows unless its title or path was told apart otherwise this time
+    copied = {d for d, ps in docs.by_doc.items() if docs.hollow(d) and (ps[0].doc_title, ps[0].source) == (old[d].title, old[d].source)}
+    docs.fill(set(d for d in docs.by_doc if docs.hollow(d)) - copied)
+    encoded = {d: encode_rows(Passage, ps) for d, ps in docs.by_doc.items() if d not in copied}
+    digest = {d: old[d].passages[2] if d in copied else _sha(encoded[d]) for d in docs.by_doc}
+    changed = {d for d in docs.by_doc if d not in old or old[d].passages[2] != digest[d]}
+    dropped = set(old) - set(docs.by_doc)
+    replaced = sum(len(old[d].skeleton) for d in changed | dropped if d in old)
+    rebuild_bm25 = prev is None or prev.stale + replaced > STALE_SHARE * len(passages)
+    if rebuild_bm25:
+        docs.fill()
+
     report("references")
-    resolver = ReferenceResolver(passages, site_root=site_root)
-    references, redo, ref_state = _references(passages, docs, changed | dropped, resolver, prev)
+    passages = docs.passages()
+    resolver = ReferenceResolver(passages, site_root=site_root,
+                                 defs={d: [tuple(x) for x in old[d].defs] for d in docs.by_doc if docs.hollow(d)})
+    refs, redo, ref_state = _references(docs, changed | dropped, resolver, prev)
 
     report("containment")
-    edges = _by_doc_of(containment([p for d in changed for p in docs[d]]), lambda e: e[1], passages)
-    contained = [e for d in docs for e in (edges.get(d, []) if d in changed else prev.containment.get(d, []) if prev else [])]
+    edges = _by_doc_of(containment([p for d in changed for p in docs.by_doc[d]]), lambda e: e[1], docs)
 
     report("mentions")
-    mentions, mention_state = _mentions(passages, docs, changed, resolver, prev)
+    mentions, mention_state, glossary, hits = _mentions(docs, changed, dropped, resolver, prev)
 
-    write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, bm25_progress)
-    state = {**ref_state, **mention_state, "stale": stale}
-    return Linked(references, contained, mentions, write_bm25, state, len(changed | dropped), len(redo))
+    passages = docs.passages()
+    write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, rebuild_bm25, bm25_progress)
+
+    # the rows of each file, document by document, and where each document's lie (the next re-index copies them)
+    out: dict[str, Rows] = {"p": [], "r": [], "c": [], "k": [], "s": []}
+    same_terms = prev is not None and prev.terms == mention_state["terms"]
+    at = dict.fromkeys(out, 0)
+    ranges: dict[str, dict[str, list[Any]]] = {}
+    counts = {"passages": len(passages), "references": 0, "resolved": 0}
+
+    def put(file: str, item: bytes | Block, sha: str | None = None) -> list[Any]:
+        n = item.length if isinstance(item, Block) else len(item)
+        ref = [at[file], n, item.sha256 if isinstance(item, Block) else sha or _sha(item)]
+        out[file].append(item)
+        at[file] += n
+        return ref
+
+    for d, ps in docs.by_doc.items():
+        s = old.get(d)
+        p_ref = put("p", prev.block("passages.jsonl", s.passages) if d in copied and prev and s else encoded[d], digest[d])
+        if d in refs:
+            data = encode_rows(Reference, refs[d])
+            n, ok = len(refs[d]), sum(r.resolved for r in refs[d])
+            r_ref = put("r", data) + [n, ok]
+        else:
+            assert prev and s
+            n, ok = int(s.references[3]), int(s.references[4])
+            r_ref = put("r", prev.block("references.jsonl", s.references)) + [n, ok]
+        counts["references"] += n
+        counts["resolved"] += ok
+        if d in changed:
+            c_ref = put("c", encode_rows(tuple, edges.get(d, [])))
+        else:
+            assert prev and s
+            c_ref = put("c", prev.block("containment.jsonl", s.containment))
+        k_ref = put("k", ref_state["citations"][d])
+        if d in copied and same_terms and prev and s:  # its title, passages, definitions and names found are as before
+            line: bytes | Block = prev.block("state/docs.jsonl", s.line)
+        else:
+            line = encode_line({
+                "doc": d, "title": ps[0].doc_title, "source": ps[0].source, "skeleton": skeleton(ps),
+                "defs": [list(x) for x in resolver.defs_by_doc.get(d, [])], "glossary": glossary[d], "hits": hits.get(d, {}),
+            })
+        ranges[d] = {"passages": p_ref, "references": r_ref, "containment": c_ref, "citations": k_ref, "line": put("s", line)}
+    state = {**ref_state, **mention_state, "stale": stale, "docs": out["s"], "ranges": ranges, "citations": out["k"]}
+    return Linked(out["p"], out["r"], out["c"], mentions, write_bm25, state, counts, len(changed | dropped), len(redo),
+                  docs.read_back)
 
 
-def _references(passages: list[Passage], docs: dict[str, list[Passage]], gone: set[str], resolver: ReferenceResolver,
-                prev: Previous | None) -> tuple[list[Reference], set[str], dict[str, Any]]:
-    """(references in passage order, the documents resolved again, their state)."""
+def _references(docs: _Docs, gone: set[str], resolver: ReferenceResolver, prev: Previous | None,
+                ) -> tuple[dict[str, list[Reference]], set[str], dict[str, Any]]:
+    """(the references of the documents resolved again, those documents, their state)."""
     fingerprint = resolver.fingerprint()
     if prev and fingerprint == prev.resolver:
-        redo = {d for d in docs if d in gone or gone.intersection(prev.consulted.get(d, ()))}
+        redo = {d for d in docs.by_doc if d in gone or gone.intersection(prev.consulted.get(d, ()))}
     else:
-        redo = set(docs)
+        redo = set(docs.by_doc)
     consulted: dict[str, set[str]] = {}
-    stored = prev.citations if prev else {}
     # citations depend on the text alone: an unchanged document's are taken from the state
     citations: dict[str, list[Citation]] = {}
     for d in redo - gone:
-        citations.update(_stored_citations(docs[d], stored.get(d)))
-    refs = resolve_references(passages, resolver, only=redo, consulted=consulted, citations=citations)
-    fresh = _by_doc_of(refs, lambda r: r.src, passages)
-    references = [r for d in docs for r in (fresh.get(d, []) if d in redo or prev is None else prev.references.get(d, []))]
+        assert prev is not None
+        got = _stored_citations(docs.by_doc[d], prev.block("state/citations.jsonl", prev.docs[d].citations).read())
+        if got is None:  # unreadable: extracted again, from the text
+            docs.fill({d})
+            got = {p.id: extract_citations(p.text) for p in docs.by_doc[d]}
+        citations.update(got)
+    refs = resolve_references(docs.passages(), resolver, only=redo, consulted=consulted, citations=citations)
+    fresh = _by_doc_of(refs, lambda r: r.src, docs)
     consulted_out = {d: sorted(v) for d, v in consulted.items()}
     if prev:
-        consulted_out.update({d: v for d, v in prev.consulted.items() if d in docs and d not in redo})
-    lines = [_citation_row(d, ps, citations) if d in redo else stored.get(d) for d, ps in docs.items()]
-    state = {"resolver": fingerprint, "consulted": consulted_out, "citations": [r for r in lines if r]}
-    return references, redo, state
+        consulted_out.update({d: v for d, v in prev.consulted.items() if d in docs.by_doc and d not in redo})
+    lines: dict[str, bytes | Block] = {
+        d: _citation_row(d, ps, citations) if d in redo or prev is None else prev.block("state/citations.jsonl", prev.docs[d].citations)
+        for d, ps in docs.by_doc.items()
+    }
+    state = {"resolver": fingerprint, "consulted": consulted_out, "citations": lines}
+    return {d: fresh.get(d, []) for d in redo}, redo, state
 
 
-def _citation_row(doc: str, passages: list[Passage], citations: dict[str, list[Citation]]) -> dict[str, Any] | None:
-    """A document's citations for the state (one line, led by its id; None when it has none)."""
+def _citation_row(doc: str, passages: list[Passage], citations: dict[str, list[Citation]]) -> bytes:
+    """A document's citations for the state (one line, led by its id; nothing when it has none)."""
     rows = {p.id: [vars(c) for c in citations[p.id]] for p in passages if citations[p.id]}
-    return {"doc": doc, "passages": rows} if rows else None
+    return encode_line({"doc": doc, "passages": rows}) if rows else b""
 
 
-def _stored_citations(passages: list[Passage], line: str | None) -> dict[str, list[Citation]]:
-    """The citations of an unchanged document's passages from its state line; extracted again if unreadable."""
+def _stored_citations(passages: list[Passage], line: bytes) -> dict[str, list[Citation]] | None:
+    """The citations of an unchanged document's passages from its state line; None if unreadable."""
     try:
         rows = json.loads(line)["passages"] if line else {}
         return {p.id: [Citation(**c) for c in rows.get(p.id, [])] for p in passages}
     except (ValueError, TypeError, KeyError, AttributeError):
-        return {p.id: extract_citations(p.text) for p in passages}
+        return None
 
 
-def _bm25(passages: list[Passage], docs: dict[str, list[Passage]], changed: set[str], dropped: set[str],
-          prev: Previous | None, progress: Callable[[int], None] | None) -> tuple[Callable[[Path], None], int]:
+def _bm25(passages: list[Passage], docs: _Docs, changed: set[str], dropped: set[str], prev: Previous | None,
+          rebuild: bool, progress: Callable[[int], None] | None) -> tuple[Callable[[Path], None], int]:
     """(what writes the BM25 index, how many stale passages it will count)."""
-    old = prev.by_doc if prev else {}
-    replaced = sum(len(old[d]) for d in (changed | dropped) if d in old)
-    if prev is None or prev.stale + replaced > STALE_SHARE * len(passages):
+    if prev is None or rebuild:
         return (lambda folder: build_bm25(passages, folder, progress=progress)), 0
-    previous, drop = prev.generation / "bm25", sorted((changed | dropped) & set(old))
-    added = [p for d in docs if d in changed for p in docs[d]]
+    replaced = sum(len(prev.docs[d].skeleton) for d in (changed | dropped) if d in prev.docs)
+    previous, drop = prev.generation / "bm25", sorted((changed | dropped) & set(prev.docs))
+    added = [p for d in docs.by_doc if d in changed for p in docs.by_doc[d]]
     return (lambda folder: update_bm25(previous, folder, drop, added, progress=progress)), prev.stale + replaced
 
 
-def _by_doc_of(items: list[T], pid_of: Callable[[T], str], passages: list[Passage]) -> dict[str, list[T]]:
+def _by_doc_of(items: list[T], pid_of: Callable[[T], str], docs: _Docs) -> dict[str, list[T]]:
     """`items` grouped by the document of the passage `pid_of(item)` names, in their order."""
-    doc_of = {p.id: p.doc_id for p in passages}
+    doc_of = {p.id: d for d, ps in docs.by_doc.items() for p in ps}
     out: dict[str, list[T]] = {}
     for item in items:
         out.setdefault(doc_of[pid_of(item)], []).append(item)
     return out
 
 
-def _mentions(passages: list[Passage], docs: dict[str, list[Passage]], changed: set[str],
-              resolver: ReferenceResolver, prev: Previous | None) -> tuple[list[Mention], dict[str, Any]]:
-    def known(d: str) -> bool:
-        return prev is not None and d not in changed and d in prev.vocab
-
-    # per document: its lowercase words and its glossary entries, taken over where it is unchanged
-    vocab = {d: prev.vocab[d] if known(d) else sorted(lower_words(ps)) for d, ps in docs.items()}  # type: ignore[union-attr]
+def _mentions(docs: _Docs, changed: set[str], dropped: set[str], resolver: ReferenceResolver, prev: Previous | None,
+              ) -> tuple[list[Mention], dict[str, Any], dict[str, list[list[str]]], dict[str, dict[str, list[str]]]]:
+    """(mentions, their state, glossary entries, the names each passage contains by document)."""
+    old = prev.docs if prev else {}
+    # how many documents write each lowercase word: the previous counts, less changed and deleted documents' words
+    # as they were (their previous rows read back), plus changed documents' words now
+    word_docs: Counter[str] = Counter(prev.word_docs if prev else {})
+    if prev:
+        for d in (changed | dropped) & set(old):
+            word_docs.subtract(lower_words(prev.passages_of(d)))
+    for d in changed:
+        word_docs.update(lower_words(docs.by_doc[d]))
+    word_docs = Counter({w: n for w, n in word_docs.items() if n > 0})
+    glossary = {d: [[t, p.id] for t, p in glossary_terms(ps)] if d in changed else [list(x) for x in old[d].glossary]
+                for d, ps in docs.by_doc.items()}
+    passages = docs.passages()
     by_id = {p.id: p for p in passages}
-    glossary = {d: prev.glossary.get(d, []) if known(d) else [[t, p.id] for t, p in glossary_terms(ps)]  # type: ignore[union-attr]
-                for d, ps in docs.items()}
-    terms = mention_terms(passages, resolver, {w for words in vocab.values() for w in words},
+    terms = mention_terms(passages, resolver, set(word_docs),
                           [(t, by_id[pid]) for entries in glossary.values() for t, pid in entries])
     fingerprint = terms_fingerprint(terms)
-    trie = term_trie(terms)
     same = prev is not None and prev.terms == fingerprint
+    if not same:  # other names: every passage is scanned again, so its text is needed
+        docs.fill()
+        passages = docs.passages()
+    trie = term_trie(terms)
     hits = [
-        [terms[k] for k in prev.hits.get(p.id, [])] if same and p.doc_id not in changed else scan(p, trie)
+        [terms[k] for k in old[p.doc_id].hits.get(p.id, [])] if same and p.doc_id not in changed else scan(p, trie)
         for p in passages
     ]
-    state = {
-        "terms": fingerprint,
-        "hits": [{"id": p.id, "terms": [t.key for t in found]} for p, found in zip(passages, hits) if found],
-        "vocab": [{"doc": d, "words": words, "glossary": glossary[d]} for d, words in vocab.items()],
-    }
-    return select_mentions(passages, hits), state
+    by_doc: dict[str, dict[str, list[str]]] = {}
+    for p, found in zip(passages, hits):
+        if found:
+            by_doc.setdefault(p.doc_id, {})[p.id] = [t.key for t in found]
+    state = {"terms": fingerprint, "word_docs": dict(sorted(word_docs.items()))}
+    return select_mentions(passages, hits), state, glossary, by_doc

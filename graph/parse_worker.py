@@ -5,21 +5,27 @@ crafted PDF; neither can be interrupted from inside.  `ParseWorker.parse` sends 
 to a long-lived child (`python -m graph.parse_worker`) and kills it when the file's time
 is up; the next file gets a fresh child.  Requests and replies are JSON lines (the raw
 bytes follow the request line), so nothing the child sends can run code here.
+
+Each document comes back with a digest of what was parsed (`digest`); a request can name digests the
+caller has already (a re-index of a changed JSONL file knows its unchanged documents), and for those
+the reply carries only the digest (a str in the list of documents), not the document.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from graph.model import ParsedDocument, Section
 
-__all__ = ["ParseFailed", "ParseWorker", "parse_budget"]
+__all__ = ["ParseFailed", "ParseWorker", "digest", "parse_budget"]
 
 _START_SECONDS = 120.0  # a cold start on a loaded machine; not counted in any file's budget
 _ROOT = str(Path(__file__).resolve().parents[1])  # the folder that holds the `graph` package
@@ -46,10 +52,12 @@ class ParseWorker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def parse(self, rel: str, raw: bytes, doc_id: str, seconds: float) -> tuple[list[ParsedDocument], list[str]]:
-        """(documents, warnings) of the file `rel` (its suffix picks the parser) within `seconds`."""
+    def parse(self, rel: str, raw: bytes, doc_id: str, seconds: float, known: Collection[str] = (),
+              ) -> tuple[list[ParsedDocument | str], list[str], list[str]]:
+        """(documents, warnings, each document's digest) of the file `rel` (its suffix picks the parser) within
+        `seconds`; a document whose digest is in `known` is given as that digest alone."""
         proc = self._child()
-        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw)}).encode("utf-8") + b"\n"
+        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw), "known": sorted(known)}).encode("utf-8") + b"\n"
         try:
             assert proc.stdin is not None
             proc.stdin.write(header)
@@ -65,8 +73,11 @@ class ParseWorker:
         if "error" in reply:
             raise ParseFailed(f"could not parse: {reply['error']}")
         try:
-            docs = [_document(d) for d in reply["docs"]]
-            return docs, [str(n) for n in reply["notes"]]
+            docs: list[ParsedDocument | str] = [d if isinstance(d, str) else _document(d) for d in reply["docs"]]
+            digests = [str(h) for h in reply["digests"]]
+            if len(digests) != len(docs):
+                raise TypeError
+            return docs, [str(n) for n in reply["notes"]], digests
         except (KeyError, TypeError) as e:
             raise ParseFailed(f"the parser process sent a malformed reply ({type(e).__name__}): skipped") from None
 
@@ -129,6 +140,11 @@ class ParseWorker:
         return reply
 
 
+def digest(doc: ParsedDocument) -> str:
+    """Equal for two parsed documents that chunk into the same passages (same code)."""
+    return hashlib.sha256(json.dumps(_as_dict(doc), ensure_ascii=False).encode("utf-8", "backslashreplace")).hexdigest()
+
+
 def _as_dict(doc: ParsedDocument) -> dict[str, Any]:
     """`asdict` without its deep copies (a large JSONL file has ~10^4 sections)."""
     return {**vars(doc), "sections": [vars(s) for s in doc.sections]}
@@ -165,7 +181,10 @@ def _serve(inp: BinaryIO, out: BinaryIO) -> None:
         except Exception as e:  # a parser bug: reported for this file only
             _answer(out, {"error": f"{type(e).__name__}: {e}"})
         else:
-            _answer(out, {"docs": [_as_dict(d) for d in docs], "notes": notes})
+            known = set(req.get("known") or ())
+            digests = [digest(d) for d in docs]
+            _answer(out, {"docs": [h if h in known else _as_dict(d) for d, h in zip(docs, digests)], "notes": notes,
+                          "digests": digests})
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.ids import distinct_titles, rebase_sources
+from graph.ids import distinct_titles
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
 from graph.linking import link
 from graph.previous import Previous, build_options, load_previous, manifest
 from graph.printable import printable
-from graph.store import check_index_folder, write_index
+from graph.store import StaleRows, check_index_folder, write_index
 
 __all__ = ["BuildReport", "build_index"]
 
@@ -64,6 +64,12 @@ def build_index(
     prev, why_full = (None, "--full") if full else load_previous(folder, options)
     try:
         return _build(sources, folder, report, site_root, max_file_bytes, parse_seconds, options, prev, why_full)
+    except StaleRows as e:  # the previous generation is not as its state says: nothing is taken from it
+        if prev:
+            prev.release()
+            prev = None
+        return _build(sources, folder, report, site_root, max_file_bytes, parse_seconds, options, None,
+                      f"previous rows unreadable: {e}")
     finally:
         if prev:
             prev.release()
@@ -75,9 +81,11 @@ def _build(
 ) -> BuildReport:
     seconds: dict[str, float] = {}
     t = time.perf_counter()
+    scanned_ns = time.time_ns()
     result = ingest(
         list(sources), progress=lambda d, n, path: report("parse", d, n, printable(str(path))),
         max_file_bytes=max_file_bytes, parse_seconds=parse_seconds, reuse=prev.reuse if prev else None,
+        known=prev.known_sha if prev else None, reuse_docs=prev.reuse_docs if prev else None,
     )
     seconds["parse"] = time.perf_counter() - t
     if not result.passages:
@@ -88,7 +96,6 @@ def _build(
             + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents"
         )
     passages = result.passages
-    rebase_sources(passages, sources)
     distinct_titles(passages)
     t = time.perf_counter()
     steps = iter(range(3))
@@ -105,7 +112,8 @@ def _build(
     seconds["link"] = time.perf_counter() - t
     incremental = (
         f"{result.reused} of {result.files_seen} files unchanged, {linked.changed} documents changed, "
-        f"references of {linked.resolved_again} resolved again" if prev else f"full build ({why_full})"
+        f"references of {linked.resolved_again} resolved again, {linked.read_back} read back"
+        if prev else f"full build ({why_full})"
     )
     t = time.perf_counter()
     meta = {
@@ -118,16 +126,16 @@ def _build(
     }
     st = linked.state
     state = {
-        "manifest.json": manifest(options, result.files, st["resolver"], st["consulted"], st["terms"], st["stale"]),
-        "mention_hits.jsonl": st["hits"], "vocab.jsonl": st["vocab"], "citations.jsonl": st["citations"],
+        "manifest.json": manifest(options, result.files, scanned_ns, st["resolver"], st["consulted"], st["terms"],
+                                  st["stale"], st["word_docs"], st["ranges"]),
+        "docs.jsonl": st["docs"], "citations.jsonl": st["citations"],
     }
-    references, mentions = linked.references, linked.mentions
-    gen = write_index(folder, passages, references, mentions, linked.containment, meta, bm25=linked.bm25, state=state,
-                      done_reading=prev.release if prev else None)
+    gen = write_index(folder, linked.passages, linked.references, linked.mentions, linked.containment, meta,
+                      bm25=linked.bm25, state=state, done_reading=prev.release if prev else None)
     seconds["write"] = time.perf_counter() - t
     return BuildReport(
         generation=gen, passages=len(passages), documents=meta["documents"],
-        references=len(references), resolved=sum(r.resolved for r in references),
-        mentions=len(mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
+        references=linked.counts["references"], resolved=linked.counts["resolved"],
+        mentions=len(linked.mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
         incremental=incremental,
     )

@@ -101,8 +101,11 @@ def _long_form(before: str, abbr: str) -> str | None:
 class ReferenceResolver:
     """Maps (citing passage, citation) to target passage ids within the right document."""
 
-    def __init__(self, passages: Sequence[Passage], site_root: str | None = None) -> None:
-        """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`)."""
+    def __init__(self, passages: Sequence[Passage], site_root: str | None = None,
+                 defs: dict[str, list[tuple[str, str]]] | None = None) -> None:
+        """`site_root`: the URL path the indexed folder is served at, for links like `/docs/x/` (see `graph.links`).
+        `defs`: the abbreviation definitions of some documents, found already (`defs_by_doc` of a resolver
+        built before): their passages' text is not read (an incremental re-index gives them without it)."""
         self.passages: dict[str, Passage] = {p.id: p for p in passages}
         self._site_root = site_root
         self._paths = list(dict.fromkeys((p.source, p.doc_id) for p in passages if by_path(p)))
@@ -117,32 +120,48 @@ class ReferenceResolver:
         self.doc_titles: dict[str, str] = {}
         self._has_child: set[str] = set()
         self._para: set[str] = set()
-        self.releases: set[str] = set()  # passages under a release heading ("1.1.32: Nov 02 2017"): no bare number's target
+        self.releases: set[str] = set()  # passages under a release heading (of documents indexed so far: `is_release`)
         self._prefixes: dict[str, set[str]] = defaultdict(set)
-        by_doc: dict[str, list[Passage]] = defaultdict(list)
+        self.defs_by_doc: dict[str, list[tuple[str, str]]] = {}  # document -> its 'Long Name (ABBR)' definitions
+        # a document's label and anchor tables are built when a citation first looks into it (`_ensure`): a
+        # re-index resolves a few documents' references and need not index the whole corpus's labels
+        self._by_doc: dict[str, list[Passage]] = defaultdict(list)
         for p in passages:
-            by_doc[p.doc_id].append(p)
-        for doc in by_doc.values():  # among equal labels prefer the one that opens a numbered section
-            doc.sort(key=lambda x: x.ord)
-            for a, b in zip(doc, doc[1:]):
-                if a.label and b.label:
-                    pa, pb = label_parts(a.label), label_parts(b.label)
-                    if pa and len(pb) > len(pa) and pb[: len(pa)] == pa:
-                        self._has_child.add(a.id)
-        for p in passages:
-            self._index_passage(p)
-        self._learn_aliases(passages)
+            self._by_doc[p.doc_id].append(p)
+            d = p.doc_id
+            self.doc_titles.setdefault(d, p.doc_title)
+            if d not in self._root or p.ord < self._root[d][0]:
+                self._root[d] = (p.ord, p.id)
+            for a in p.anchors:
+                if a.startswith(LABEL_SCHEME):
+                    self._labels_defined[a.lower()].setdefault(d, p.id)
+        self._indexed: set[str] = set()
+        self._learn_aliases(passages, defs or {})
 
     # -- indexing ---------------------------------------------------------------------------
+    def _ensure(self, d: str) -> None:
+        """Build document `d`'s label, anchor and paragraph tables (once)."""
+        if d in self._indexed:
+            return
+        self._indexed.add(d)
+        doc = sorted(self._by_doc.get(d, ()), key=lambda x: x.ord)
+        for a, b in zip(doc, doc[1:]):  # among equal labels prefer the one that opens a numbered section
+            if a.label and b.label:
+                pa, pb = label_parts(a.label), label_parts(b.label)
+                if pa and len(pb) > len(pa) and pb[: len(pa)] == pa:
+                    self._has_child.add(a.id)
+        for p in self._by_doc.get(d, ()):
+            self._index_passage(p)
+
+    def is_release(self, pid: str, doc: str) -> bool:
+        """`pid` (a passage of `doc`) lies under a release heading ("1.1.32: Nov 02 2017")."""
+        self._ensure(doc)
+        return pid in self.releases
+
     def _index_passage(self, p: Passage) -> None:
         d = p.doc_id
-        self.doc_titles.setdefault(d, p.doc_title)
-        if d not in self._root or p.ord < self._root[d][0]:
-            self._root[d] = (p.ord, p.id)
         for a in p.anchors:
             self._anchors[d].setdefault(a.lstrip("#").lower(), p.id)
-            if a.startswith(LABEL_SCHEME):
-                self._labels_defined[a.lower()].setdefault(d, p.id)
         if not p.label:
             return
         parts = label_parts(p.label)
@@ -178,7 +197,7 @@ class ReferenceResolver:
         if cur is None or prio < cur:
             self.aliases[k][doc] = prio
 
-    def _learn_aliases(self, passages: Sequence[Passage]) -> None:
+    def _learn_aliases(self, passages: Sequence[Passage], known: dict[str, list[tuple[str, str]]]) -> None:
         first: dict[str, Passage] = {}
         for p in passages:
             if p.doc_id not in first or p.ord < first[p.doc_id].ord:
@@ -204,18 +223,27 @@ class ReferenceResolver:
                     self._add_alias(ac, d, 2)
                     if sig[-1].lower() in _DOCTYPE and len(ac) > 3:
                         self._add_alias(ac[:-1], d, 2)
-        defs: list[tuple[str, str]] = []
+        by_doc = self.defs_by_doc
+        defs: list[tuple[str, str]] = []  # in the order of the passages they are found in
         for p in passages:
+            if p.doc_id in known:
+                if p.doc_id not in by_doc:
+                    by_doc[p.doc_id] = [(str(a), str(b)) for a, b in known[p.doc_id]]
+                    defs.extend(by_doc[p.doc_id])
+                continue
+            found = by_doc.setdefault(p.doc_id, [])
             text = p.text
             if "(" in text:
                 for m in _PAREN_DEF.finditer(text):
                     long = _long_form(text[max(0, m.start() - 200):m.start()], m.group("abbr"))
-                    if long:
-                        defs.append((m.group("abbr"), long))
+                    if long and _CLEAN_LONG.match(long):
+                        found.append((m.group("abbr"), long))
+                        defs.append(found[-1])
             if "\t" in text or ":" in text:
                 for m in _GLOSS_DEF.finditer(text):
-                    defs.append((m.group("abbr"), m.group("long").strip()))
-        defs = [(a, lf) for a, lf in defs if _CLEAN_LONG.match(lf)]
+                    if _CLEAN_LONG.match(m.group("long").strip()):
+                        found.append((m.group("abbr"), m.group("long").strip()))
+                        defs.append(found[-1])
         for _ in range(2):  # a definition can link an abbreviation learned by another definition
             for abbr, long in defs:
                 ka, kl = alias_key(abbr), alias_key(long)
@@ -249,6 +277,7 @@ class ReferenceResolver:
     def _lookup(self, doc: str, number: str, kind: str | None) -> tuple[str | None, int, int]:
         """(passage id, label components matched, key weight): the exact label, else the nearest ancestor that
         is a numbered container in that document (has labelled children), else (None, 0)."""
+        self._ensure(doc)
         idx = self._labels.get(doc)
         parts = label_parts(number)
         if not idx or not parts:
@@ -299,6 +328,7 @@ class ReferenceResolver:
 
     def _anchor(self, doc: str, fragment: str) -> str | None:
         """The passage an anchor names: as written, as a heading slug, or as a section number."""
+        self._ensure(doc)
         anchors = self._anchors.get(doc, {})
         key = fragment.lower()
         hit = anchors.get(key) or anchors.get(github_slug(fragment))
@@ -462,7 +492,7 @@ def resolve_references(
             if consulted is not None:
                 consulted.setdefault(p.doc_id, {p.doc_id}).update(r.consulted(p, c, extra))
             if c.loose:  # a bare number is a reference only to a clause, never to a release's notes
-                targets = [t for t in targets if t not in r.releases]
+                targets = [t for t in targets if not r.is_release(t, r.passages[t].doc_id)]
                 if not targets:
                     continue
             key = (c.text, tuple(targets))

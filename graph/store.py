@@ -15,6 +15,7 @@ its dataclass, and anything else is `IndexNotFound` with one line, never a trace
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -39,7 +40,8 @@ from graph.safe_open import FileRefused, file_kind, open_regular
 
 __all__ = [
     "FORMAT_VERSION", "IndexNotFound", "PassageTable", "StoredIndex", "StoredRows", "load_index", "load_rows",
-    "write_index", "index_lock", "check_index_folder", "current_generation", "read_state",
+    "write_index", "index_lock", "check_index_folder", "current_generation", "read_state", "Block", "encode_rows",
+    "open_generation", "rows_at", "StaleRows", "encode_line",
 ]
 
 # 2: passages keep their source path, references their kind and the reason they are unresolved
@@ -50,6 +52,11 @@ READABLE_VERSIONS = (1, 2, 3)  # a version-1 index reads as before (no paths, no
 
 class IndexNotFound(Exception):
     """The folder holds no readtrail index (or a damaged one); the message says what to do."""
+
+
+class StaleRows(Exception):
+    """A previous generation's rows are not what its state says (changed or damaged since): the caller
+    builds everything again instead of copying them."""
 
 
 class _Damaged(ValueError):
@@ -124,21 +131,86 @@ def _held(generation: Path) -> bool:
 _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps with options would build one per row
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> None:
-    """One JSON object a line; a str row is a line encoded already (kept from a previous generation)."""
-    with path.open("w", encoding="utf-8") as f:
+@dataclass(frozen=True)
+class Block:
+    """Rows of a previous generation's file copied as they are: `length` bytes at `offset` of `path`,
+    whose sha256 must be `sha256` (a file changed since it was written is refused, not copied)."""
+
+    path: Path
+    offset: int
+    length: int
+    sha256: str
+
+    def read(self) -> bytes:
+        return _read_run([self])
+
+
+def encode_line(row: Any) -> bytes:
+    """One JSONL line, as `_write_jsonl` writes a row."""
+    return (_JSON.encode(row) + "\n").encode("utf-8")
+
+
+def encode_rows(cls: type, objects: Iterable[Any]) -> bytes:
+    """Dataclass objects (or (parent, child) pairs for cls=tuple) as JSONL bytes, exactly as written."""
+    rows = ({"parent": a, "child": b} for a, b in objects) if cls is tuple else _as_rows(cls, objects)
+    return "".join(_JSON.encode(r) + "\n" for r in rows).encode("utf-8")
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str | bytes | Block]) -> None:
+    """One JSON object a line; a str row is a line encoded already, bytes or a `Block` are whole lines
+    (blocks that follow each other in one file are read at once)."""
+    run: list[Block] = []
+
+    def copy(f: io.BufferedWriter) -> None:
+        if run:
+            f.write(_read_run(run))
+            run.clear()
+
+    with path.open("wb") as f:
         for row in rows:
-            f.write(row if isinstance(row, str) else _JSON.encode(row))
-            f.write("\n")
+            if isinstance(row, Block):
+                if run and (run[-1].path != row.path or run[-1].offset + run[-1].length != row.offset
+                            or row.offset - run[0].offset > _RUN_BYTES):
+                    copy(f)
+                run.append(row)
+                continue
+            copy(f)
+            if isinstance(row, bytes):
+                f.write(row)
+            else:
+                f.write((row if isinstance(row, str) else _JSON.encode(row)).encode("utf-8"))
+                f.write(b"\n")
+        copy(f)
         f.flush()
         os.fsync(f.fileno())
 
 
-def _as_rows(cls: type, objects: Iterable[Any]) -> Iterator[dict[str, Any]]:
-    """`asdict` for flat dataclasses of strings, numbers and lists of strings, without its deep copies."""
+_RUN_BYTES = 16 << 20  # blocks read at once up to this many bytes
+
+
+def _read_run(run: list[Block]) -> bytes:
+    """Consecutive blocks of one file read in one go, each checked against its sha256 (StaleRows if not)."""
+    first = run[0]
+    total = run[-1].offset + run[-1].length - first.offset
+    try:
+        with open_regular(first.path, first.path.parent.parent) as f:
+            data = os.pread(f.fileno(), total, first.offset)
+    except (OSError, FileRefused) as e:
+        raise StaleRows(f"{first.path.name}: {e}") from None
+    view = memoryview(data)
+    for b in run:
+        part = view[b.offset - first.offset:b.offset - first.offset + b.length]
+        if len(part) != b.length or hashlib.sha256(part).hexdigest() != b.sha256:
+            raise StaleRows(f"{b.path.name} at byte {b.offset} is not as written")
+    return data
+
+
+def _as_rows(cls: type, objects: Iterable[Any]) -> Iterator[Any]:
+    """`asdict` for flat dataclasses of strings, numbers and lists of strings, without its deep copies;
+    rows encoded already (str, bytes, `Block`) pass as they are."""
     names = [f.name for f in fields(cls)]
     for obj in objects:
-        yield {n: getattr(obj, n) for n in names}
+        yield obj if isinstance(obj, (str, bytes, Block)) else {n: getattr(obj, n) for n in names}
 
 
 def _open_text(path: Path, root: Path) -> io.TextIOWrapper:
@@ -344,7 +416,8 @@ def write_index(
             _write_jsonl(tmp / "passages.jsonl", _as_rows(Passage, passages))
             _write_jsonl(tmp / "references.jsonl", _as_rows(Reference, references))
             _write_jsonl(tmp / "mentions.jsonl", _as_rows(Mention, mentions))
-            _write_jsonl(tmp / "containment.jsonl", ({"parent": a, "child": b} for a, b in containment))
+            _write_jsonl(tmp / "containment.jsonl", (
+                c if isinstance(c, (bytes, Block)) else {"parent": c[0], "child": c[1]} for c in containment))
             if bm25 is None:
                 build_bm25(passages, tmp / "bm25", progress=progress)
             else:
@@ -452,6 +525,25 @@ def _open_generation(folder: Path) -> tuple[Path, _Lease, dict[str, Any]]:
             f"this readtrail reads {', '.join(map(str, READABLE_VERSIONS))}: rebuild it with `readtrail index`"
         )
     return gen, lease, meta
+
+
+def open_generation(folder: Path) -> tuple[Path, _Lease, dict[str, Any]]:
+    """The current generation of `folder`, held (its lease), checked, and its meta; IndexNotFound if none."""
+    return _open_generation(Path(folder).resolve())
+
+
+def rows_at(cls: type, path: Path, offset: int, length: int) -> list[Any]:
+    """The rows of `path` (a file of a generation) in bytes offset..offset+length, as `cls`, each checked as
+    `load_rows` checks them; StaleRows if they are not rows of that kind."""
+    try:
+        with open_regular(path, path.parent.parent) as f:
+            data = os.pread(f.fileno(), length, offset)
+        if len(data) != length:
+            raise _Damaged(f"{path.name} is shorter than its state says")
+        return [_check_row(cls, json.loads(line), f"{path.name} row at byte {offset}+{n}")
+                for n, line in enumerate(data.decode("utf-8").splitlines(), start=1) if line.strip()]
+    except (OSError, FileRefused, ValueError, RecursionError) as e:  # _Damaged, JSON and UTF-8 errors are ValueErrors
+        raise StaleRows(f"{path.name} at byte {offset}: {type(e).__name__}") from None
 
 
 def load_rows(folder: Path, table: bool = False) -> StoredRows:

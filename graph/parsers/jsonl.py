@@ -12,6 +12,7 @@ records with empty text and no label are skipped and reported in one warning.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = ["parse"]
 _SHOWN_PROBLEMS = 5
 
 
+@lru_cache(maxsize=1 << 16)  # a document's name and its records' titles repeat on every record
 def _norm(s: str) -> str:
     return " ".join(s.split()).casefold()
 
@@ -118,11 +120,12 @@ def parse(path: Path, raw: bytes, doc_id: str, warn: Warn | None = None) -> list
         if n > 1:
             sub_id = f"{sub_id}-{n}"
         sections = []
+        norm_title = _norm(title)
         for rec, pid in records:
             label = _str_field(rec, "passage_id")
             rtitle = _str_field(rec, "title") or ""
             heading_path = [title]
-            if rtitle and _norm(rtitle) != _norm(title) and _says_more(rtitle, doc_name, label):
+            if rtitle and _norm(rtitle) != norm_title and _says_more(rtitle, doc_name, label):
                 heading_path.append(" ".join(rtitle.split()))
             sections.append(Section(text=rec["text"], heading_path=heading_path, label=label, level=1, id=pid))
         docs.append(ParsedDocument(doc_id=sub_id, title=title, source=str(path), sections=sections, prechunked=True))

@@ -111,16 +111,17 @@ def test_site_root_and_folder_pages() -> None:
 
 
 def test_several_source_folders_keep_their_own_index_pages(tmp_path: Path) -> None:
-    from graph.ids import rebase_sources
-
     for pkg in ("alpha", "beta"):
         (tmp_path / pkg).mkdir()
         (tmp_path / pkg / "index.html").write_text(f"<h1>{pkg} manual</h1><p>About {pkg}.</p>", encoding="utf-8")
         (tmp_path / pkg / "page.html").write_text(f'<p>Back <a href="index.html">up</a> in {pkg}.</p>', encoding="utf-8")
     sources = [tmp_path / "alpha", tmp_path / "beta"]
-    passages = ingest(sources).passages
-    rebase_sources(passages, sources)
+    result = ingest(sources)
+    passages = result.passages
     assert sorted({p.source for p in passages}) == ["alpha/index.html", "alpha/page.html", "beta/index.html", "beta/page.html"]
+    # ids from the path inside the folder the sources share: no clash, nothing renamed
+    assert sorted({p.doc_id for p in passages}) == ["alpha.index", "alpha.page", "beta.index", "beta.page"]
+    assert not any("renamed" in e.reason for e in result.errors)
     doc = {p.id: p for p in passages}
     for r in resolve_references(passages):
         assert doc[r.targets[0]].source.split("/")[0] == doc[r.src].source.split("/")[0]
