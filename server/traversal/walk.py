@@ -12,7 +12,7 @@ from server.traversal.budget import Budget, OnStep
 from server.traversal.pool import Pool, Ranking, seed_pool
 from server.traversal.result import DeepSearchResult, TraceStep
 
-__all__ = ["WalkOptions", "walk", "expand_step", "rerank_only", "RERANK_CANDIDATES"]
+__all__ = ["WalkOptions", "walk", "expand_step", "expand_until_done", "rerank_only", "RERANK_CANDIDATES"]
 
 RERANK_CANDIDATES = 50  # `rerank`: first-stage candidates the reranker orders (as eval's hybrid+rerank)
 
@@ -42,25 +42,32 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
          first_stage: FirstStage | None = None) -> DeepSearchResult:
     pool = Pool(corpus, reranker, question, first_stage)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
-    stopped = budget.exhausted()
-    while stopped is None:
-        if not budget.fits(max(t.ms for t in trace)):  # a step like the slowest so far would overrun
-            stopped = "max_seconds"
-            break
-        step = expand_step(pool, options, budget.steps + 1)
-        if step is None:
-            stopped = "exhausted"
-            break
-        budget.steps += 1
-        trace.append(step)
-        if on_step:
-            on_step(budget.steps, budget.max_steps, f"expanded {len(step.args['ids'])} passages: +{len(step.added)}")
-        stopped = budget.exhausted()
+    stopped = expand_until_done(pool, budget, options, trace, on_step)
     return DeepSearchResult(
         question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
         evidence=pool.evidence(k, options.ranking), trace=trace, steps=budget.steps, stopped=stopped,
         candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2), note=budget.note(stopped),
     )
+
+
+def expand_until_done(pool: Pool, budget: Budget, options: WalkOptions, trace: list[TraceStep],
+                      on_step: OnStep | None) -> str:
+    """Expansion steps on a seeded pool until the budget or the frontier ends; appends each step to
+    `trace` and returns why it stopped. A step like the slowest non-model step so far that would overrun is
+    not started."""
+    stopped = budget.exhausted()
+    while stopped is None:
+        if not budget.fits(max((t.ms for t in trace if t.llm_ms is None), default=0.0)):  # model steps aside
+            return "max_seconds"
+        step = expand_step(pool, options, budget.steps + 1)
+        if step is None:
+            return "exhausted"
+        budget.steps += 1
+        trace.append(step)
+        if on_step:
+            on_step(budget.steps, budget.max_steps, f"expanded {len(step.args['ids'])} passages: +{len(step.added)}")
+        stopped = budget.exhausted()
+    return stopped
 
 
 def rerank_only(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
