@@ -33,6 +33,9 @@ class PlanOptions:
     max_queries: int = 3
     max_tokens: int = 48  # one short generation: 3 phrases of 2-6 words fit in ~30 tokens
     per_query: int = 10  # first-stage hits each planned query adds to the pool
+    # a planned query's hits take their rank in its first-stage list as a first-stage rank (the best over
+    # the question and every query); False: they join as candidates ranked by the reranker alone
+    rank_plans: bool = True
     walk: WalkOptions = field(default_factory=WalkOptions)
     # time kept for the walk after the plan: seeding each planned query at the question's measured seed
     # time, and never less than this
@@ -96,7 +99,7 @@ def parse_plan(text: str, question: str, max_queries: int = 3, complete: bool = 
     return out
 
 
-def plan_queries(model: ChatModel, question: str, deadline: float, o: PlanOptions) -> tuple[list[str], Completion]:
+def plan_queries(model: ChatModel, question: str, deadline: float | None, o: PlanOptions) -> tuple[list[str], Completion]:
     """One generation: the planned queries (possibly none) and the model's completion."""
     messages = [{"role": "system", "content": load_prompt("plan_system", o.prompts).text},
                 {"role": "user", "content": f"Question: {question}"}]
@@ -122,7 +125,7 @@ def planned(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, m
         queries, done = plan_queries(model, question, deadline, o)
     added: list[str] = []
     for q in queries:
-        added += pool.add_bm25(q, o.per_query, via="plan", ranked=True)
+        added += pool.add_bm25(q, o.per_query, via="plan", ranked=o.rank_plans)
     error = None if queries else ("cut at the time budget" if done.cut else "no usable query")
     step = TraceStep(step=0, action="plan", args={"queries": queries}, valid=bool(queries), error=error, added=added,
                      ms=round((time.perf_counter() - t) * 1000, 2), llm_ms=round(done.ms, 2),

@@ -233,3 +233,28 @@ def test_rerank_strategy_orders_first_stage_candidates_without_expanding(corpus:
     scores = [e.rerank_score for e in result.evidence]
     assert len(result.evidence) == 3 and scores == sorted(scores, reverse=True)
     assert set(result.ranked_ids()) <= set(result.trace[0].added)
+
+
+def test_the_gate_keeps_the_walk_only_when_its_additions_hang_on_a_trusted_passage(corpus: Corpus) -> None:
+    from server.traversal.walk import gate_step
+
+    reranked = ["aml:2.1", "aml:1.2", "aml:1.1"]
+    cited = gate_step(corpus, reranked, ["aml:2.1", "gen:4", "aml:1.2"], 1, 3)  # aml:2.1 cites gen:4
+    assert cited.action == "gate" and cited.args["used"] == "walk" and cited.args["linked"] == ["gen:4"]
+    loose = gate_step(corpus, reranked, ["aml:2.1", "gen:6", "aml:1.2"], 1, 3)  # nothing on top cites gen:6
+    assert loose.args["used"] == "rerank" and loose.args["linked"] == []
+    lower = ["aml:1.1", "aml:2.1", "aml:1.2"]  # the citing rule second: not among the top 1
+    assert gate_step(corpus, lower, ["aml:1.1", "gen:4"], 1, 3).args["used"] == "rerank"
+    assert gate_step(corpus, lower, ["aml:1.1", "gen:4"], 2, 3).args["used"] == "walk"
+
+
+def test_a_gated_walk_answers_with_search_and_rerank_when_the_gate_says_so(corpus: Corpus) -> None:
+    from server.traversal.budget import Budget
+    from server.traversal.walk import rerank_only
+
+    result = deep_search(corpus, OverlapReranker(), QUESTION, "walk", max_steps=5, max_seconds=5,
+                         walk_options=WalkOptions(seeds=5, gate=3))
+    assert result.trace[0].action == "rerank" and result.trace[1].action == "seed" and result.trace[-1].action == "gate"
+    # the fixture is so small that search + rerank already holds every passage the walk reaches
+    assert result.trace[-1].args["used"] == "rerank"
+    assert result.ranked_ids() == rerank_only(corpus, OverlapReranker(), QUESTION, Budget(1, 5.0), 10).ranked_ids()
