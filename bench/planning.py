@@ -9,7 +9,8 @@ Each task runs on its first N judged questions in file order. Per task: bm25+rer
 (BM25 seeds), walk+hybrid, then planned+hybrid with the real model (its plans recorded), then planned
 (BM25 seeds) and planned+hybrid with no expansion step ("planned+hybrid/rerank") replaying the recorded
 plans: the model is deterministic (temperature 0), so replaying gives the same queries; their latency is
-the replayed run's plus the recorded plan's wall time. "/unranked": PlanOptions(rank_plans=False); "/rerank": no expansion step.
+the replayed run's plus the recorded plan's wall time. "/ranked": PlanOptions(rank_plans=True); "/rerank": no
+expansion step.
 The agent runs on the first --agent-n questions.
 """
 from __future__ import annotations
@@ -39,11 +40,11 @@ from server.traversal import DeepSearchResult, PlanOptions  # noqa: E402
 from server.traversal.plan import plan_queries  # noqa: E402
 
 NO_LLM = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid")
-REPLAYS = ("planned", "planned/unranked", "planned+hybrid/unranked", "planned+hybrid/rerank", "planned+hybrid/unranked/rerank")
+REPLAYS = ("planned", "planned/ranked", "planned+hybrid/ranked", "planned+hybrid/rerank", "planned+hybrid/ranked/rerank")
 # (b, a): the table shows b - a with its paired interval
 PAIRS = [("walk+hybrid", "walk"), ("planned", "walk"), ("planned+hybrid", "walk+hybrid"), ("planned+hybrid", "walk"),
-         ("planned/unranked", "walk"), ("planned+hybrid/unranked", "walk+hybrid"), ("planned+hybrid/unranked", "bm25+rerank"),
-         ("planned+hybrid/unranked/rerank", "hybrid+rerank"),
+         ("planned/ranked", "walk"), ("planned+hybrid/ranked", "walk+hybrid"), ("planned+hybrid", "hybrid+rerank"),
+         ("planned+hybrid/ranked", "planned+hybrid"),
          ("planned+hybrid", "bm25+rerank"), ("planned+hybrid/rerank", "hybrid+rerank"),
          ("planned+hybrid/rerank", "bm25+rerank"), ("walk+hybrid", "bm25+rerank"), ("hybrid+rerank", "bm25+rerank")]
 
@@ -133,8 +134,8 @@ def run(args: argparse.Namespace) -> None:
                 flags = set(sname.split("/")[1:])
                 if "rerank" in flags:  # no expansion step
                     parts = replace(parts, max_steps=0)
-                if "unranked" in flags:  # planned hits are candidates only (PlanOptions.rank_plans)
-                    parts = replace(parts, plan_options=PlanOptions(rank_plans=False))
+                if "ranked" in flags:  # planned hits' ranks count as first-stage ranks (PlanOptions.rank_plans)
+                    parts = replace(parts, plan_options=PlanOptions(rank_plans=True))
             t = time.time()
             rows[sname] = score(corpus, qs, qrels, make_strategy(sname.split("/")[0], parts), extra)
             rows[sname]["wall_s"] = round(time.time() - t)

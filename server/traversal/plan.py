@@ -33,9 +33,12 @@ class PlanOptions:
     max_queries: int = 3
     max_tokens: int = 48  # one short generation: 3 phrases of 2-6 words fit in ~30 tokens
     per_query: int = 10  # first-stage hits each planned query adds to the pool
-    # a planned query's hits take their rank in its first-stage list as a first-stage rank (the best over
-    # the question and every query); False: they join as candidates ranked by the reranker alone
-    rank_plans: bool = True
+    # False: a planned query's hits join as candidates, ranked by the reranker against the question (and
+    # the question's own first-stage rank); True: their rank in the planned query's list also counts as a
+    # first-stage rank (the best over the question and every query). On obliqa_mp_val (100 q) True cost
+    # 0.09 all-gold@10 [0.03, 0.16]: a vague planned phrase's top hits outrank the question's
+    # (bench/TRAVERSAL.md, "The model plans, the walk reads").
+    rank_plans: bool = False
     walk: WalkOptions = field(default_factory=WalkOptions)
     # time kept for the walk after the plan: seeding each planned query at the question's measured seed
     # time, and never less than this
