@@ -10,7 +10,7 @@ Each task runs on its first N judged questions in file order. Per task: bm25+rer
 (BM25 seeds) and planned+hybrid with no expansion step ("planned+hybrid/rerank") replaying the recorded
 plans: the model is deterministic (temperature 0), so replaying gives the same queries; their latency is
 the replayed run's plus the recorded plan's wall time. "/ranked": PlanOptions(rank_plans=True); "/rerank": no
-expansion step.
+expansion step; "/oracle": plans written from the gold passages (oracle_plan), an upper bound.
 The agent runs on the first --agent-n questions.
 """
 from __future__ import annotations
@@ -40,13 +40,15 @@ from server.traversal import DeepSearchResult, PlanOptions  # noqa: E402
 from server.traversal.plan import plan_queries  # noqa: E402
 
 NO_LLM = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid")
-REPLAYS = ("planned", "planned/ranked", "planned+hybrid/ranked", "planned+hybrid/rerank", "planned+hybrid/ranked/rerank")
+REPLAYS = ("planned", "planned/ranked", "planned+hybrid/ranked", "planned+hybrid/rerank", "planned+hybrid/ranked/rerank",
+           "planned+hybrid/oracle")
 # (b, a): the table shows b - a with its paired interval
 PAIRS = [("walk+hybrid", "walk"), ("planned", "walk"), ("planned+hybrid", "walk+hybrid"), ("planned+hybrid", "walk"),
          ("planned/ranked", "walk"), ("planned+hybrid/ranked", "walk+hybrid"), ("planned+hybrid", "hybrid+rerank"),
          ("planned+hybrid/ranked", "planned+hybrid"),
          ("planned+hybrid", "bm25+rerank"), ("planned+hybrid/rerank", "hybrid+rerank"),
-         ("planned+hybrid/rerank", "bm25+rerank"), ("walk+hybrid", "bm25+rerank"), ("hybrid+rerank", "bm25+rerank")]
+         ("planned+hybrid/rerank", "bm25+rerank"), ("walk+hybrid", "bm25+rerank"), ("hybrid+rerank", "bm25+rerank"),
+         ("planned+hybrid/oracle", "walk+hybrid"), ("planned+hybrid/oracle", "hybrid+rerank")]
 
 
 class Recording:
@@ -72,6 +74,15 @@ class Replay:
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int = 96,
                  deadline: float | None = None) -> Completion:
         return self.done.get(messages[-1]["content"], Completion(text="", cut=True))
+
+
+def oracle_plan(corpus: Any, rels: dict[str, float]) -> Completion:
+    """What a perfect planner could write: each gold passage's document title (HotpotQA: the entity) or,
+    where titles repeat (a rulebook), the passage's first eight words; three at most."""
+    gold = [corpus.passage(p) for p, s in rels.items() if s > 0 and p in corpus.by_id]
+    titles = list(dict.fromkeys(p.doc_title for p in gold))
+    queries = titles if len(titles) == len(gold) else [" ".join(p.text.split()[:8]) for p in gold]
+    return Completion(text=json.dumps({"queries": queries[:3]}))
 
 
 def first_n(queries: dict[str, str], qrels: dict[str, Any], n: int) -> dict[str, str]:
@@ -132,6 +143,9 @@ def run(args: argparse.Namespace) -> None:
                 parts = replace(parts, model=Replay({q: Completion(**c) for q, c in done.items()}, args.model))
                 extra = {q.removeprefix("Question: "): c["ms"] for q, c in done.items()}
                 flags = set(sname.split("/")[1:])
+                if "oracle" in flags:  # an upper bound: the plan names what is missing, from the gold passages
+                    parts = replace(parts, model=Replay({f"Question: {qs[q]}": oracle_plan(corpus, qrels[q]) for q in qs},
+                                                        "oracle"))
                 if "rerank" in flags:  # no expansion step
                     parts = replace(parts, max_steps=0)
                 if "ranked" in flags:  # planned hits' ranks count as first-stage ranks (PlanOptions.rank_plans)

@@ -25,7 +25,7 @@ from server.rerank.base import Reranker
 from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
 from server.settings import Settings
 from server.traversal import (
-    NEEDS_MODEL, AgentOptions, DeepSearchResult, OnStep, PlanOptions, WalkOptions, check_arguments, deep_search,
+    DEFAULT_STRATEGY, NEEDS_MODEL, AgentOptions, DeepSearchResult, OnStep, PlanOptions, WalkOptions, check_arguments, deep_search,
     with_defaults,
 )
 
@@ -263,7 +263,7 @@ class Services:
         return FeedbackAck(id=row, query=query, passage_id=passage_id, verdict=verdict, stored=True)
 
     # -- deep search -------------------------------------------------------------------------------
-    def deep_search(self, question: str, strategy: str = "walk", max_steps: int | None = None,
+    def deep_search(self, question: str, strategy: str = DEFAULT_STRATEGY, max_steps: int | None = None,
                     max_seconds: float | None = None, k: int = 10, on_step: OnStep | None = None,
                     walk_options: WalkOptions | None = None) -> DeepSearchResult:
         """Blocking: the strategy's parts (built once), then the walk or the agent within its budget."""

@@ -15,9 +15,10 @@ __all__ = ["eval_cmd", "refs_eval_cmd"]
 @click.option("--queries", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--qrels", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--strategy", type=click.Choice(["bm25", "bm25+rerank", "dense", "hybrid", "hybrid+rerank", "walk", "walk+hybrid",
-                                              "planned", "planned+hybrid", "agent"]),
+                                              "mixed", "mixed+hybrid", "planned", "planned+hybrid", "agent"]),
               default="bm25", show_default=True,
-              help="dense, hybrid, hybrid+rerank, walk+hybrid and planned+hybrid use the dense first stage "
+              help="mixed: search + rerank's top 7, then the walk's best 3 (deep_search's default). dense, hybrid, "
+                   "hybrid+rerank, walk+hybrid, mixed+hybrid and planned+hybrid use the dense first stage "
                    "(server.retrieval); planned, planned+hybrid and agent a local GGUF model (--model).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the figures as JSON.")
 @click.option("--limit", type=int, default=None, help="Only the first N judged queries.")

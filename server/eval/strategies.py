@@ -4,14 +4,14 @@ each is given (or a function building it on first use), never picked by the stra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from server.corpus import Corpus
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
 from server.retrieval import FirstStage
-from server.traversal import AgentOptions, Budget, DeepSearchResult, PlanOptions, WalkOptions, with_defaults
+from server.traversal import MIXED_HEAD, AgentOptions, Budget, DeepSearchResult, PlanOptions, WalkOptions, with_defaults
 from server.traversal.agent import agent
 from server.traversal.plan import planned
 from server.traversal.walk import walk
@@ -114,11 +114,12 @@ def _seeded_stage(parts: StrategyParts, seeded: str | None) -> Callable[[Corpus]
     return get
 
 
-def _walk(parts: StrategyParts, seeded: str | None = None) -> Strategy:
+def _walk(parts: StrategyParts, seeded: str | None = None, head: int = 0) -> Strategy:
     reranker, stage = _once(parts.reranker), _seeded_stage(parts, seeded)
+    options = replace(parts.walk_options, head=head) if head else parts.walk_options
 
     def run(corpus: Corpus, question: str, depth: int) -> list[str]:
-        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, parts.walk_options, None, stage(corpus))
+        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, options, None, stage(corpus))
         if parts.on_result:
             parts.on_result(result)
         return result.ranked_ids()
@@ -158,12 +159,15 @@ STRATEGIES: dict[str, Callable[[StrategyParts], Strategy]] = {
     "hybrid+rerank": _first_stage_rerank("hybrid"),
     "walk": _walk,
     "walk+hybrid": lambda parts: _walk(parts, "hybrid"),
+    "mixed": lambda parts: _walk(parts, None, MIXED_HEAD),
+    "mixed+hybrid": lambda parts: _walk(parts, "hybrid", MIXED_HEAD),
     "planned": _planned,
     "planned+hybrid": lambda parts: _planned(parts, "hybrid"),
     "agent": _agent,
 }
-NEEDS_RERANKER = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid", "planned", "planned+hybrid", "agent")
-NEEDS_FIRST_STAGE = ("dense", "hybrid", "hybrid+rerank", "walk+hybrid", "planned+hybrid")
+NEEDS_RERANKER = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid", "mixed", "mixed+hybrid", "planned", "planned+hybrid",
+                  "agent")
+NEEDS_FIRST_STAGE = ("dense", "hybrid", "hybrid+rerank", "walk+hybrid", "mixed+hybrid", "planned+hybrid")
 NEEDS_MODEL = ("planned", "planned+hybrid", "agent")
 
 

@@ -117,7 +117,7 @@ def register_tools(mcp: MCPServer) -> None:
     @tool_errors
     async def deep_search(
         question: Question, ctx: Context,
-        strategy: Annotated[Literal["walk", "rerank", "planned", "agent"], Field(
+        strategy: Annotated[Literal["mixed", "walk", "rerank", "planned", "agent"], Field(
             description="walk: hybrid search, then reranker-guided expansion over references, mentions and "
                         "neighbours, no LLM, ~0.1-1 s: for a question that follows a citation ('the rule that "
                         "Rule 3.2 refers to') or a bridge entity (measured all-gold@10: 0.91 on cross-reference "
@@ -129,7 +129,7 @@ def register_tools(mcp: MCPServer) -> None:
                         "question, each thing compared), then the walk seeds from all of them (one short generation, "
                         "seconds on a CPU). "
                         "agent: a local LLM chooses each step (seconds per step on a CPU; measured no better than "
-                        "walk here).")] = "walk",
+                        "walk here).")] = "mixed",
         max_steps: MaxSteps | None = None, max_seconds: MaxSeconds | None = None, k: DeepK = 10,
     ) -> DeepSearchResult:
         """Research a question whose answer may sit in several linked passages: start from search hits,

@@ -12,7 +12,7 @@ from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.traversal.result import Evidence, TraceStep
 
-__all__ = ["Pool", "Ranking", "expand_targets", "linked", "seed_pool", "EXPAND_CAPS"]
+__all__ = ["Pool", "Ranking", "expand_targets", "seed_pool", "EXPAND_CAPS"]
 
 # How many targets of each edge kind one expansion may add (a section with 300 children must not flood).
 # "cited_by" walks a reference backwards: BM25 often finds the cited rule, not the passage citing it.
@@ -42,17 +42,6 @@ def expand_targets(corpus: Corpus, pid: str, kinds: Iterable[str] = tuple(EXPAND
     # references first: they are the hop one-shot retrieval misses
     order = {k: i for i, k in enumerate(("reference", "cited_by", "mention", "child", "parent", "next", "prev"))}
     return sorted(out.items(), key=lambda kv: order.get(kv[1], 9))
-
-
-def linked(corpus: Corpus, pid: str, kinds: Iterable[str] = ("reference", "mention")) -> set[str]:
-    """Passages joined to `pid` by an edge of these kinds, either way."""
-    if pid not in corpus.graph:
-        return set()
-    wanted = set(kinds)
-    out = {dst for _, dst, d in corpus.graph.out_edges(pid, data=True) if d.get("kind") in wanted}
-    out |= {src for src, _, d in corpus.graph.in_edges(pid, data=True) if d.get("kind") in wanted}
-    out.discard(pid)
-    return out
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ class Evidence(BaseModel):
 
 class TraceStep(BaseModel):
     step: int
-    action: str = Field(description="seed, rerank, plan, expand, gate, search, read, follow, keep, stop, invalid.")
+    action: str = Field(description="seed, rerank, plan, expand, search, read, follow, keep, stop, invalid.")
     args: dict[str, Any] = Field(default_factory=dict)
     valid: bool = True
     error: str | None = None

@@ -235,26 +235,26 @@ def test_rerank_strategy_orders_first_stage_candidates_without_expanding(corpus:
     assert set(result.ranked_ids()) <= set(result.trace[0].added)
 
 
-def test_the_gate_keeps_the_walk_only_when_its_additions_hang_on_a_trusted_passage(corpus: Corpus) -> None:
-    from server.traversal.walk import gate_step
+def test_mix_keeps_search_and_rerank_s_head_then_the_walk_s_best_additions() -> None:
+    from server.traversal import Evidence
+    from server.traversal.walk import MIXED_DEPTH, mix
 
-    reranked = ["aml:2.1", "aml:1.2", "aml:1.1"]
-    cited = gate_step(corpus, reranked, ["aml:2.1", "gen:4", "aml:1.2"], 1, 3)  # aml:2.1 cites gen:4
-    assert cited.action == "gate" and cited.args["used"] == "walk" and cited.args["linked"] == ["gen:4"]
-    loose = gate_step(corpus, reranked, ["aml:2.1", "gen:6", "aml:1.2"], 1, 3)  # nothing on top cites gen:6
-    assert loose.args["used"] == "rerank" and loose.args["linked"] == []
-    lower = ["aml:1.1", "aml:2.1", "aml:1.2"]  # the citing rule second: not among the top 1
-    assert gate_step(corpus, lower, ["aml:1.1", "gen:4"], 1, 3).args["used"] == "rerank"
-    assert gate_step(corpus, lower, ["aml:1.1", "gen:4"], 2, 3).args["used"] == "walk"
+    def ev(*ids: str) -> list[Evidence]:
+        return [Evidence(id=i, document="d", score=0.0, rerank_score=0.0, via="bm25", text="") for i in ids]
+
+    reranked = ev(*[f"r{i}" for i in range(12)])
+    walked = ev("r0", "w1", "r1", "w2", "w3", "w4", "r11")
+    ids = [e.id for e in mix(reranked, walked, 7)]
+    assert ids[:MIXED_DEPTH] == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "w1", "w2", "w3"]
+    assert ids[MIXED_DEPTH:] == ["r7", "r8", "r9", "r10", "r11", "w4"] and len(ids) == len(set(ids))
 
 
-def test_a_gated_walk_answers_with_search_and_rerank_when_the_gate_says_so(corpus: Corpus) -> None:
+def test_mixed_is_the_default_and_starts_from_search_and_rerank(corpus: Corpus) -> None:
     from server.traversal.budget import Budget
     from server.traversal.walk import rerank_only
 
-    result = deep_search(corpus, OverlapReranker(), QUESTION, "walk", max_steps=5, max_seconds=5,
-                         walk_options=WalkOptions(seeds=5, gate=3))
-    assert result.trace[0].action == "rerank" and result.trace[1].action == "seed" and result.trace[-1].action == "gate"
-    # the fixture is so small that search + rerank already holds every passage the walk reaches
-    assert result.trace[-1].args["used"] == "rerank"
-    assert result.ranked_ids() == rerank_only(corpus, OverlapReranker(), QUESTION, Budget(1, 5.0), 10).ranked_ids()
+    result = deep_search(corpus, OverlapReranker(), QUESTION, max_steps=5, max_seconds=5, walk_options=WALK)
+    assert result.strategy == "mixed" and result.trace[0].action == "rerank" and result.trace[1].action == "seed"
+    reranked = rerank_only(corpus, OverlapReranker(), QUESTION, Budget(1, 5.0), 10).ranked_ids()
+    assert result.ranked_ids()[:7] == reranked[:7]
+    assert all(t.action == "expand" for t in result.trace[2:]) and result.steps == len(result.trace) - 2
