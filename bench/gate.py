@@ -3,7 +3,7 @@ be below bm25+rerank on a dev task; the walk was, on ObliQA.)
 
     python bench/gate.py collect --adgm-index IDX --hotpot-index IDX2 --set train   # choosing questions
     python bench/gate.py collect --adgm-index IDX --hotpot-index IDX2 --set dev     # every dev task
-    python bench/gate.py table
+    python bench/gate.py table                  # bench/results/gate-{train,dev}.json.gz
 
 `collect` runs hybrid+rerank (R), walk+hybrid (W) and bm25+rerank (B) once per question and keeps the top-20 lists, the
 gold ids, each list's latency and the reference/mention links among their passages, so that combining
@@ -16,6 +16,7 @@ dev figures. Rules are chosen on them and then scored on the dev tasks.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
 import re
@@ -48,6 +49,23 @@ def choose_sample(queries: dict[str, str], qrels: dict[str, Any]) -> dict[str, s
     return {q: queries[q] for q in sorted(rest[:150])}
 
 
+def load(path: Path) -> dict[str, Any]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def save(path: Path, out: dict[str, Any]) -> None:
+    """R's and B's top 10, W's top 20 (anchored rules read past W's top 10) and the links among them, gzipped."""
+    for task_rows in out.values():
+        for row in task_rows["rows"]:
+            for key in ("R", "B"):
+                row[key] = row[key][:10]
+            ids = set(row["R"]) | set(row["W"])
+            row["links"] = [link for link in row["links"] if set(link) <= ids]
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(out, f)
+
+
 def links_among(corpus: Any, ids: set[str]) -> list[list[str]]:
     out = set()
     for pid in ids:
@@ -60,8 +78,8 @@ def links_among(corpus: Any, ids: set[str]) -> list[list[str]]:
 
 
 def collect(args: argparse.Namespace) -> None:
-    path = OUT / f"gate-{args.set}.json"
-    out: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    path = OUT / f"gate-{args.set}.json.gz"
+    out: dict[str, Any] = load(path) if path.is_file() else {}
     setups: dict[Path, Any] = {}
     names = list(DEV) if args.set == "dev" else list(TRAIN)
     for name in args.only or names:
@@ -97,7 +115,7 @@ def collect(args: argparse.Namespace) -> None:
                          "links": links_among(corpus, set(r) | set(w))})
         out[name] = {"rows": rows, "load": loadavg()}
         print(name, len(rows), loadavg(), flush=True)
-        path.write_text(json.dumps(out), encoding="utf-8")
+        save(path, out)
 
 
 def all_gold(ranked: list[str], gold: list[str]) -> float:
@@ -168,10 +186,10 @@ RULES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 def table(args: argparse.Namespace) -> None:
     lines = []
     for which in ("train", "dev"):
-        path = OUT / f"gate-{which}.json"
+        path = OUT / f"gate-{which}.json.gz"
         if not path.is_file():
             continue
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load(path)
         tasks = list(data)
         lines += [f"### {which}", "", "| rule | " + " | ".join(tasks) + " | mean |", "|---|" + "---|" * (len(tasks) + 1)]
         for name, rule in RULES.items():
