@@ -119,3 +119,14 @@ def test_eval_strategy_planned_runs_the_model_once_per_question(corpus: Corpus) 
     model = ScriptedModel([plan("records kept six years")])
     strategy = make_strategy("planned", StrategyParts(reranker=OverlapReranker(), model=model, plan_options=PLAN))
     assert RECORDS in strategy(corpus, QUESTION, 10) and len(model.calls) == 1
+
+
+def test_services_run_planned_with_the_servers_model_and_prompts(corpus: Corpus, tmp_path: Any) -> None:
+    from tests.conftest import make_services
+
+    model = ScriptedModel([plan("records kept six years")])
+    services = make_services(corpus, tmp_path, reranker_override=OverlapReranker(), chat_model_override=model,
+                             search_mode="bm25")
+    result = services.deep_search(QUESTION, "planned", max_steps=1, max_seconds=5)
+    assert result.strategy == "planned" and result.trace[1].args["queries"] == ["records kept six years"]
+    assert len(model.calls) == 1
