@@ -25,7 +25,8 @@ from server.rerank.base import Reranker
 from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
 from server.settings import Settings
 from server.traversal import (
-    AgentOptions, DeepSearchResult, OnStep, WalkOptions, check_arguments, deep_search, with_defaults,
+    DEFAULT_STRATEGY, NEEDS_MODEL, AgentOptions, DeepSearchResult, OnStep, PlanOptions, WalkOptions, check_arguments, deep_search,
+    with_defaults,
 )
 
 __all__ = ["Services", "open_services", "reranker_spec", "build_reranker", "Gate", "Busy"]
@@ -187,6 +188,9 @@ class Services:
     def agent_options(self) -> AgentOptions:
         return AgentOptions(prompts=self.settings.prompts)
 
+    def plan_options(self) -> PlanOptions:
+        return PlanOptions(prompts=self.settings.prompts)
+
     # -- warm-up -----------------------------------------------------------------------------------
     def warm(self, progress: Progress | None = None) -> None:
         """Build the reranker and encode every passage it will score (cached on disk), now."""
@@ -259,18 +263,18 @@ class Services:
         return FeedbackAck(id=row, query=query, passage_id=passage_id, verdict=verdict, stored=True)
 
     # -- deep search -------------------------------------------------------------------------------
-    def deep_search(self, question: str, strategy: str = "walk", max_steps: int | None = None,
+    def deep_search(self, question: str, strategy: str = DEFAULT_STRATEGY, max_steps: int | None = None,
                     max_seconds: float | None = None, k: int = 10, on_step: OnStep | None = None,
                     walk_options: WalkOptions | None = None) -> DeepSearchResult:
         """Blocking: the strategy's parts (built once), then the walk or the agent within its budget."""
         steps, seconds = with_defaults(strategy, max_steps, max_seconds)
         check_arguments(question, strategy, steps, seconds, k)  # before loading anything
-        model = self.chat_model() if strategy == "agent" else None
+        model = self.chat_model() if strategy in NEEDS_MODEL else None
         fit_torch_threads()  # the reranker encodes the question at every step
         stage = self.first_stage() if self.search_mode != "bm25" else None
         return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
                            on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),
-                           first_stage=stage)
+                           first_stage=stage, plan_options=self.plan_options())
 
 
 def open_services(settings: Settings, corpus: Corpus | None = None, **parts: Any) -> Services:

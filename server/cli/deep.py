@@ -36,10 +36,12 @@ def models_cmd(prepare: str | None) -> None:
 @click.command("deep-search")
 @click.argument("question")
 @click.option("--index", "index_dir", help=INDEX_HELP)
-@click.option("--strategy", type=click.Choice(["walk", "rerank", "agent"]), default="walk", show_default=True,
-              help="walk: follows citations and bridges; rerank: search + reranker, for passages that do not cite "
-                   "each other; agent: a local LLM picks steps (bench/TRAVERSAL.md).")
-@click.option("--model", default=None, help="agent: a GGUF file or packaged name (default: $READTRAIL_MODEL, else packaged).")
+@click.option("--strategy", type=click.Choice(["mixed", "walk", "rerank", "planned", "agent"]), default="mixed",
+              show_default=True,
+              help="mixed: search + rerank's top 7, then the walk's best 3; walk: follows citations and bridges; rerank: search + reranker, for passages that do not cite "
+                   "each other; planned: a local LLM writes extra queries, then the walk; agent: a local LLM picks "
+                   "steps (bench/TRAVERSAL.md).")
+@click.option("--model", default=None, help="planned, agent: a GGUF file or packaged name (default: $READTRAIL_MODEL, else packaged).")
 @click.option("--reranker", default=None, help="A reranker folder (default: $READTRAIL_RERANKER, else the index's latest trained model).")
 @click.option("--max-steps", type=int, default=None)
 @click.option("--max-seconds", type=float, default=None)

@@ -14,12 +14,15 @@ __all__ = ["eval_cmd", "refs_eval_cmd"]
 @click.option("--index", "index_dir", required=True)
 @click.option("--queries", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--qrels", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--strategy", type=click.Choice(["bm25", "bm25+rerank", "dense", "hybrid", "hybrid+rerank", "walk", "walk+hybrid", "agent"]),
+@click.option("--strategy", type=click.Choice(["bm25", "bm25+rerank", "dense", "hybrid", "hybrid+rerank", "walk", "walk+hybrid",
+                                              "mixed", "mixed+hybrid", "planned", "planned+hybrid", "agent"]),
               default="bm25", show_default=True,
-              help="dense, hybrid, hybrid+rerank and walk+hybrid use the dense first stage (server.retrieval).")
+              help="mixed: search + rerank's top 7, then the walk's best 3 (deep_search's default). dense, hybrid, "
+                   "hybrid+rerank, walk+hybrid, mixed+hybrid and planned+hybrid use the dense first stage "
+                   "(server.retrieval); planned, planned+hybrid and agent a local GGUF model (--model).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write the figures as JSON.")
 @click.option("--limit", type=int, default=None, help="Only the first N judged queries.")
-@click.option("--model", default=None, help="agent: a GGUF file or packaged name (see `readtrail models`).")
+@click.option("--model", default=None, help="planned, agent: a GGUF file or packaged name (see `readtrail models`).")
 @click.option("--reranker", "rerankers", multiple=True,
               help="A reranker folder; repeat to compare side by side. 'default': what serve uses with no flag "
                    "(the index's latest trained model, else the zero-shot fusion); 'zero-shot': MiniLM alone.")
@@ -33,12 +36,12 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
     The strategy and the reranker are independent: `--strategy walk --reranker DIR` walks with DIR."""
     from server.eval import load_qrels, load_queries, select_queries
     from server.eval.compare import compare, easy_queries, format_table, plot_quality_latency
-    from server.eval.strategies import NEEDS_FIRST_STAGE, NEEDS_RERANKER, StrategyParts, make_strategy
+    from server.eval.strategies import NEEDS_FIRST_STAGE, NEEDS_MODEL, NEEDS_RERANKER, StrategyParts, make_strategy
     from server.progress import track
     from server.services import build_reranker, open_services
 
     if rerankers and strategy not in NEEDS_RERANKER:
-        raise click.UsageError(f"--reranker has no effect with --strategy {strategy}: use bm25+rerank, walk or agent")
+        raise click.UsageError(f"--reranker has no effect with --strategy {strategy}: use one of {', '.join(NEEDS_RERANKER)}")
     settings = settings_from(index_dir, model=model)
     services = open_services(settings, open_index(settings, allow_sample=False))
     with usage_errors():
@@ -49,8 +52,8 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
         for spec in specs:
             parts = StrategyParts(
                 reranker=None if spec == "-" else (lambda s=spec: build_reranker(settings, services.corpus, s)),
-                model=services.chat_model if strategy == "agent" else None,
-                candidates=candidates, agent_options=services.agent_options(),
+                model=services.chat_model if strategy in NEEDS_MODEL else None,
+                candidates=candidates, agent_options=services.agent_options(), plan_options=services.plan_options(),
                 first_stage=services.first_stage if strategy in NEEDS_FIRST_STAGE else None)
             configs[spec if spec != "-" else strategy] = make_strategy(strategy, parts)
         reports = compare(services.corpus, qs, qr, configs, depth=max(candidates, 100),

@@ -4,18 +4,20 @@ each is given (or a function building it on first use), never picked by the stra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from server.corpus import Corpus
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
 from server.retrieval import FirstStage
-from server.traversal import AgentOptions, Budget, DeepSearchResult, WalkOptions, with_defaults
+from server.traversal import MIXED_HEAD, AgentOptions, Budget, DeepSearchResult, PlanOptions, WalkOptions, with_defaults
 from server.traversal.agent import agent
+from server.traversal.plan import planned
 from server.traversal.walk import walk
 
-__all__ = ["Strategy", "StrategyParts", "STRATEGIES", "NEEDS_RERANKER", "NEEDS_FIRST_STAGE", "make_strategy", "rerank_ids"]
+__all__ = ["Strategy", "StrategyParts", "STRATEGIES", "NEEDS_RERANKER", "NEEDS_FIRST_STAGE", "NEEDS_MODEL", "make_strategy",
+           "rerank_ids"]
 
 Strategy = Callable[[Corpus, str, int], list[str]]
 
@@ -40,6 +42,7 @@ class StrategyParts:
     max_seconds: float | None = None
     walk_options: WalkOptions = field(default_factory=WalkOptions)
     agent_options: AgentOptions = field(default_factory=AgentOptions)
+    plan_options: PlanOptions = field(default_factory=PlanOptions)
     on_result: Callable[[DeepSearchResult], None] | None = None  # sees every walk/agent result (traces)
     # dense and hybrid strategies, and walk/agent seeded by hybrid: the first stage (or its builder)
     first_stage: FirstStage | Callable[[], FirstStage] | None = None
@@ -99,15 +102,36 @@ def _first_stage_rerank(mode: str) -> Callable[[StrategyParts], Strategy]:
     return make
 
 
-def _walk(parts: StrategyParts, seeded: str | None = None) -> Strategy:
-    reranker = _once(parts.reranker)
+def _seeded_stage(parts: StrategyParts, seeded: str | None) -> Callable[[Corpus], FirstStage | None]:
+    """The walk's first stage in `seeded` mode (None: BM25 seeds, no first stage needed)."""
     first_stage = _first_stage(parts) if seeded else None
 
-    def run(corpus: Corpus, question: str, depth: int) -> list[str]:
+    def get(corpus: Corpus) -> FirstStage | None:
         stage = first_stage() if first_stage else None
         if stage is not None and stage.mode != seeded:
             stage = FirstStage(corpus, stage.dense, seeded, stage.fusion)
-        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, parts.walk_options, None, stage)
+        return stage
+    return get
+
+
+def _walk(parts: StrategyParts, seeded: str | None = None, head: int = 0) -> Strategy:
+    reranker, stage = _once(parts.reranker), _seeded_stage(parts, seeded)
+    options = replace(parts.walk_options, head=head) if head else parts.walk_options
+
+    def run(corpus: Corpus, question: str, depth: int) -> list[str]:
+        result = walk(corpus, reranker(), question, _budget("walk", parts), depth, options, None, stage(corpus))
+        if parts.on_result:
+            parts.on_result(result)
+        return result.ranked_ids()
+    return run
+
+
+def _planned(parts: StrategyParts, seeded: str | None = None) -> Strategy:
+    reranker, model, stage = _once(parts.reranker), _once(parts.model), _seeded_stage(parts, seeded)
+
+    def run(corpus: Corpus, question: str, depth: int) -> list[str]:
+        result = planned(corpus, reranker(), question, _budget("planned", parts), model(), depth, parts.plan_options,
+                         None, stage(corpus))
         if parts.on_result:
             parts.on_result(result)
         return result.ranked_ids()
@@ -135,10 +159,16 @@ STRATEGIES: dict[str, Callable[[StrategyParts], Strategy]] = {
     "hybrid+rerank": _first_stage_rerank("hybrid"),
     "walk": _walk,
     "walk+hybrid": lambda parts: _walk(parts, "hybrid"),
+    "mixed": lambda parts: _walk(parts, None, MIXED_HEAD),
+    "mixed+hybrid": lambda parts: _walk(parts, "hybrid", MIXED_HEAD),
+    "planned": _planned,
+    "planned+hybrid": lambda parts: _planned(parts, "hybrid"),
     "agent": _agent,
 }
-NEEDS_RERANKER = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid", "agent")
-NEEDS_FIRST_STAGE = ("dense", "hybrid", "hybrid+rerank", "walk+hybrid")
+NEEDS_RERANKER = ("bm25+rerank", "hybrid+rerank", "walk", "walk+hybrid", "mixed", "mixed+hybrid", "planned", "planned+hybrid",
+                  "agent")
+NEEDS_FIRST_STAGE = ("dense", "hybrid", "hybrid+rerank", "walk+hybrid", "mixed+hybrid", "planned+hybrid")
+NEEDS_MODEL = ("planned", "planned+hybrid", "agent")
 
 
 def make_strategy(name: str, parts: StrategyParts | None = None) -> Strategy:
@@ -149,6 +179,6 @@ def make_strategy(name: str, parts: StrategyParts | None = None) -> Strategy:
         raise ValueError(f"strategy {name!r} needs a reranker")
     if name in NEEDS_FIRST_STAGE and parts.first_stage is None:
         raise ValueError(f"strategy {name!r} needs a first stage with dense vectors")
-    if name == "agent" and parts.model is None:
-        raise ValueError("strategy 'agent' needs a chat model")
+    if name in NEEDS_MODEL and parts.model is None:
+        raise ValueError(f"strategy {name!r} needs a chat model")
     return STRATEGIES[name](parts)

@@ -26,6 +26,7 @@ class Completion:
     read_tokens: int = 0  # prompt tokens actually evaluated (what prefix reuse did not cover)
     read_ms: float = 0.0  # time spent evaluating them
     gen_ms: float = 0.0  # time spent evaluating generated tokens
+    partial: str = ""  # when cut: what was generated before the deadline (a caller may salvage whole items)
 
     def ms_per_read_token(self) -> float | None:
         return self.read_ms / self.read_tokens if self.read_tokens else None
@@ -184,7 +185,7 @@ class LlamaChat:
         evaluated = llm.n_tokens  # prompt + generated; a streamed chunk is about one token
         done = time.perf_counter()
         return Completion(
-            text="" if cut else "".join(parts), prompt_tokens=max(0, evaluated - len(parts)),
+            text="" if cut else "".join(parts), partial="".join(parts) if cut else "", prompt_tokens=max(0, evaluated - len(parts)),
             completion_tokens=len(parts), ms=(done - start) * 1000, wait_ms=(start - asked) * 1000, cut=cut,
             read_tokens=llm.read_tokens, read_ms=round(llm.read_ms, 2), gen_ms=round(llm.gen_ms, 2),
         )

@@ -40,9 +40,11 @@ Before = bounded("before", "Passages to read before it")
 After = bounded("after", "Passages to read after it")
 Limit = bounded("limit", "How many to list")
 Question = text("query", "The question, in a sentence.")
-MaxSteps = bounded("max_steps", f"Step budget; default {DEFAULTS['walk']['max_steps']} walk, {DEFAULTS['agent']['max_steps']} agent")
-MaxSeconds = bounded("max_seconds", f"Time budget in seconds; default {DEFAULTS['walk']['max_seconds']} walk, "
-                                    f"{DEFAULTS['agent']['max_seconds']} agent", float)
+MaxSteps = bounded("max_steps", f"Step budget; default {DEFAULTS['walk']['max_steps']} walk and planned, "
+                                f"{DEFAULTS['agent']['max_steps']} agent")
+MaxSeconds = bounded("max_seconds", f"Time budget in seconds; default {DEFAULTS['walk']['max_seconds']:g} walk, "
+                                    f"{DEFAULTS['planned']['max_seconds']:g} planned, {DEFAULTS['agent']['max_seconds']:g} agent",
+                     float)
 DeepK = bounded("deep_k", "How many evidence passages to return")
 PassageIds = ids("Passage ids to order")
 Note = text("note", "Why, in a sentence (optional).", required=False)
@@ -115,16 +117,23 @@ def register_tools(mcp: MCPServer) -> None:
     @tool_errors
     async def deep_search(
         question: Question, ctx: Context,
-        strategy: Annotated[Literal["walk", "rerank", "agent"], Field(
-            description="walk: hybrid search, then reranker-guided expansion over references, mentions and "
+        strategy: Annotated[Literal["mixed", "walk", "rerank", "planned", "agent"], Field(
+            description="mixed (default): search + rerank's top 7, then the walk's best 3 additions, no LLM, ~0.2-2 s: "
+                        "when you do not know which kind the question is (measured all-gold@10: 0.85 on "
+                        "cross-reference questions and 0.94 on HotpotQA against 0.59 and 0.84 for search + rerank; "
+                        "on ObliQA 0.265 and 0.685 against 0.278 and 0.705, within noise). "
+                        "walk: hybrid search, then reranker-guided expansion over references, mentions and "
                         "neighbours, no LLM, ~0.1-1 s: for a question that follows a citation ('the rule that "
-                        "Rule 3.2 refers to') or a bridge entity (measured all-gold@10: 0.91 on cross-reference "
-                        "questions and 0.94 on HotpotQA, against 0.59 and 0.84 for search + rerank). "
+                        "Rule 3.2 refers to') or a bridge entity (0.91 on cross-reference questions and 0.94 on "
+                        "HotpotQA, against 0.59 and 0.84 for search + rerank). "
                         "rerank: hybrid search reordered by the reranker, no expansion: for a question whose "
-                        "passages do not cite each other (several separate obligations), where the walk's linked "
-                        "passages crowd them out (0.28 against the walk's 0.25 on ObliQA-MP). "
+                        "passages do not cite each other (several separate obligations), where linked passages "
+                        "crowd them out (ObliQA-MP 0.280 against mixed's 0.265 and the walk's 0.251). "
+                        "planned: a local LLM first writes 1-3 extra search queries (each part of a multi-part "
+                        "question, each thing compared), then the walk seeds from all of them: 6-8 s on this CPU "
+                        "and measured no better than walk (0.32 vs 0.33 ObliQA-MP, 0.93 vs 0.94 HotpotQA). "
                         "agent: a local LLM chooses each step (seconds per step on a CPU; measured no better than "
-                        "walk here).")] = "walk",
+                        "walk).")] = "mixed",
         max_steps: MaxSteps | None = None, max_seconds: MaxSeconds | None = None, k: DeepK = 10,
     ) -> DeepSearchResult:
         """Research a question whose answer may sit in several linked passages: start from search hits,

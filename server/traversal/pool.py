@@ -102,15 +102,18 @@ class Pool:
                     self.links.setdefault(pid, set()).add(other)
                     self.links.setdefault(other, set()).add(pid)
 
-    def add_bm25(self, query: str, k: int, via: str = "bm25") -> list[str]:
+    def add_bm25(self, query: str, k: int, via: str = "bm25", ranked: bool | None = None) -> list[str]:
         """The top k first-stage hits (BM25, dense or hybrid: `first_stage`; BM25 without one) join
         the pool; for the question itself, first-stage ranks are kept deeper (BM25_DEPTH) so that
-        passages reached through the graph get a rank too."""
+        passages reached through the graph get a rank too. `ranked` (default: for the question only):
+        the hits' ranks count as first-stage ranks, the best over every query so ranked (a planned
+        query's top hit ranks as high as the question's)."""
+        ranked = via == "bm25" if ranked is None else ranked
         depth = max(k, BM25_DEPTH) if via == "bm25" else k
         hits = self.first_stage.ranked(query, depth) if self.first_stage else self.corpus.bm25(query, depth)
-        if via == "bm25":
+        if ranked:
             for rank, (p, _) in enumerate(hits):
-                self.bm25_rank.setdefault(p.id, rank)
+                self.bm25_rank[p.id] = min(rank, self.bm25_rank.get(p.id, rank))
         return self.add(((p.id, via) for p, _ in hits[:k]))
 
     def expand(self, pids: Iterable[str], kinds: Iterable[str] = tuple(EXPAND_CAPS)) -> list[str]:

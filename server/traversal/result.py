@@ -15,14 +15,14 @@ class Evidence(BaseModel):
     score: float = Field(description="Ranking score: reciprocal BM25 and reranker ranks, plus its best linked partner's.")
     rerank_score: float = Field(description="The reranker's score against the question.")
     kept: bool = Field(default=False, description="The agent chose to keep it as evidence.")
-    via: str = Field(description="How it was reached: bm25, search, reference, mention, next, prev, parent, child.")
+    via: str = Field(description="How it was reached: bm25, plan (a query the model planned), search, reference, mention, next, prev, parent, child.")
     from_id: str | None = Field(default=None, description="The passage it was reached from, if any.")
     text: str = Field(description="The passage text, trimmed to 300 characters.")
 
 
 class TraceStep(BaseModel):
     step: int
-    action: str = Field(description="seed, expand, search, read, follow, keep, stop, invalid.")
+    action: str = Field(description="seed, rerank, plan, expand, search, read, follow, keep, stop, invalid.")
     args: dict[str, Any] = Field(default_factory=dict)
     valid: bool = True
     error: str | None = None
@@ -31,7 +31,7 @@ class TraceStep(BaseModel):
     llm_ms: float | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    raw: str | None = Field(default=None, description="The model's raw output (agent only), trimmed.")
+    raw: str | None = Field(default=None, description="The model's raw output (agent and planned), trimmed.")
 
 
 class DeepSearchResult(BaseModel):
@@ -39,7 +39,7 @@ class DeepSearchResult(BaseModel):
     strategy: str
     model: str | None = None
     reranker: str
-    prompt_version: str | None = Field(default=None, description="Version of the prompt files used (agent).")
+    prompt_version: str | None = Field(default=None, description="Version of the prompt files used (agent, planned).")
     evidence: list[Evidence]
     trace: list[TraceStep]
     steps: int = Field(description="Steps taken after seeding (each counts against max_steps).")

@@ -10,11 +10,13 @@ from server.rerank.base import Reranker
 from server.retrieval import FirstStage
 from server.traversal.budget import Budget, OnStep
 from server.traversal.pool import Pool, Ranking, seed_pool
-from server.traversal.result import DeepSearchResult, TraceStep
+from server.traversal.result import DeepSearchResult, Evidence, TraceStep
 
-__all__ = ["WalkOptions", "walk", "expand_step", "rerank_only", "RERANK_CANDIDATES"]
+__all__ = ["WalkOptions", "walk", "mix", "expand_step", "expand_until_done", "rerank_only", "RERANK_CANDIDATES",
+           "MIXED_DEPTH"]
 
 RERANK_CANDIDATES = 50  # `rerank`: first-stage candidates the reranker orders (as eval's hybrid+rerank)
+MIXED_DEPTH = 10  # WalkOptions.head: the walk fills the top this many after search + rerank's head
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class WalkOptions:
     frontier: int = 12  # only passages ranked this high are worth expanding
     per_step: int = 3  # passages expanded per step
     ranking: Ranking = Ranking()  # see Pool.scores
+    # 0: the walk's ranking. n > 0 (strategy `mixed`): search + rerank's top n (`rerank_only`) first, then
+    # the walk's best passages not among them up to MIXED_DEPTH, then the rest. Chosen on training
+    # questions (bench/gate.py): 7 keeps ObliQA at search + rerank and most of the walk's gain on
+    # cross-references; the walk's linked additions otherwise crowd out a multi-part question's passages.
+    head: int = 0
 
 
 def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | None:
@@ -40,35 +47,64 @@ def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | No
 def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
          options: WalkOptions = WalkOptions(), on_step: OnStep | None = None,
          first_stage: FirstStage | None = None) -> DeepSearchResult:
+    reranked = rerank_only(corpus, reranker, question, budget, max(k, MIXED_DEPTH), first_stage) if options.head else None
     pool = Pool(corpus, reranker, question, first_stage)
     trace: list[TraceStep] = [seed_pool(pool, question, options.seeds, budget, on_step)]
+    stopped = expand_until_done(pool, budget, options, trace, on_step)
+    evidence = pool.evidence(max(k, MIXED_DEPTH), options.ranking)
+    if reranked is not None:
+        trace.insert(0, reranked.trace[0].model_copy(update={"action": "rerank"}))
+        evidence = mix(reranked.evidence, evidence, options.head)
+    return DeepSearchResult(
+        question=question, strategy="mixed" if options.head else "walk",
+        reranker=getattr(reranker, "name", type(reranker).__name__), evidence=evidence[:k], trace=trace,
+        steps=budget.steps, stopped=stopped, candidates=len(set(pool.rerank) | {e.id for e in evidence}),
+        ms=round(budget.elapsed_ms(), 2), note=budget.note(stopped),
+    )
+
+
+def mix(reranked: list[Evidence], walked: list[Evidence], head: int) -> list[Evidence]:
+    """`reranked`'s first `head`, then `walked`'s best not among them up to MIXED_DEPTH, then the rest of
+    both (reranked first), each passage once."""
+    out = list(reranked[:head])
+    seen = {e.id for e in out}
+    for e in walked:
+        if len(out) >= MIXED_DEPTH:
+            break
+        if e.id not in seen:
+            out.append(e)
+            seen.add(e.id)
+    for e in reranked + walked:
+        if e.id not in seen:
+            out.append(e)
+            seen.add(e.id)
+    return out
+
+
+def expand_until_done(pool: Pool, budget: Budget, options: WalkOptions, trace: list[TraceStep],
+                      on_step: OnStep | None) -> str:
+    """Expansion steps on a seeded pool until the budget or the frontier ends; appends each step to
+    `trace` and returns why it stopped. A step like the slowest non-model step so far that would overrun is
+    not started."""
     stopped = budget.exhausted()
     while stopped is None:
-        if not budget.fits(max(t.ms for t in trace)):  # a step like the slowest so far would overrun
-            stopped = "max_seconds"
-            break
+        if not budget.fits(max((t.ms for t in trace if t.llm_ms is None), default=0.0)):  # model steps aside
+            return "max_seconds"
         step = expand_step(pool, options, budget.steps + 1)
         if step is None:
-            stopped = "exhausted"
-            break
+            return "exhausted"
         budget.steps += 1
         trace.append(step)
         if on_step:
             on_step(budget.steps, budget.max_steps, f"expanded {len(step.args['ids'])} passages: +{len(step.added)}")
         stopped = budget.exhausted()
-    return DeepSearchResult(
-        question=question, strategy="walk", reranker=getattr(reranker, "name", type(reranker).__name__),
-        evidence=pool.evidence(k, options.ranking), trace=trace, steps=budget.steps, stopped=stopped,
-        candidates=len(pool.rerank), ms=round(budget.elapsed_ms(), 2), note=budget.note(stopped),
-    )
+    return stopped
 
 
 def rerank_only(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: int = 10,
                 first_stage: FirstStage | None = None, on_step: OnStep | None = None) -> DeepSearchResult:
     """`rerank`: the first stage's top RERANK_CANDIDATES ordered by the reranker, no expansion. For a
     question whose passages do not cite each other, where the walk's linked partners crowd them out."""
-    from server.traversal.result import Evidence
-
     t = time.perf_counter()
     hits = first_stage.ranked(question, RERANK_CANDIDATES) if first_stage else corpus.bm25(question, RERANK_CANDIDATES)
     passages = [p for p, _ in hits]

@@ -12,7 +12,6 @@ from server.corpus import Corpus
 from server.traversal import AgentOptions, deep_search
 from server.traversal.agent import ACTIONS
 from server.llm.chat import Completion, LlamaChat
-from server.llm.registry import ModelError, resolve_model_path
 from tests.server.traversal.fixture_corpus import INJECTION_ID, OverlapReranker, write_traversal_index
 
 pytestmark = pytest.mark.slow
@@ -37,15 +36,6 @@ class Recording:
         done = self.inner.complete(messages, schema, max_tokens, deadline)
         self.calls.append((messages[-1]["content"], schema, done))
         return done
-
-
-@pytest.fixture(scope="module")
-def smollm2(tmp_path_factory: pytest.TempPathFactory) -> LlamaChat:
-    try:
-        path = resolve_model_path("smollm2-135m", tmp_path_factory.mktemp("models"))
-    except ModelError as exc:
-        pytest.skip(f"SmolLM2 is not available: {exc}")
-    return LlamaChat(path, n_ctx=2048)  # threads by load: two on a loaded CPU are far slower
 
 
 def _allowed(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:

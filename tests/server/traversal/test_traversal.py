@@ -233,3 +233,28 @@ def test_rerank_strategy_orders_first_stage_candidates_without_expanding(corpus:
     scores = [e.rerank_score for e in result.evidence]
     assert len(result.evidence) == 3 and scores == sorted(scores, reverse=True)
     assert set(result.ranked_ids()) <= set(result.trace[0].added)
+
+
+def test_mix_keeps_search_and_rerank_s_head_then_the_walk_s_best_additions() -> None:
+    from server.traversal import Evidence
+    from server.traversal.walk import MIXED_DEPTH, mix
+
+    def ev(*ids: str) -> list[Evidence]:
+        return [Evidence(id=i, document="d", score=0.0, rerank_score=0.0, via="bm25", text="") for i in ids]
+
+    reranked = ev(*[f"r{i}" for i in range(12)])
+    walked = ev("r0", "w1", "r1", "w2", "w3", "w4", "r11")
+    ids = [e.id for e in mix(reranked, walked, 7)]
+    assert ids[:MIXED_DEPTH] == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "w1", "w2", "w3"]
+    assert ids[MIXED_DEPTH:] == ["r7", "r8", "r9", "r10", "r11", "w4"] and len(ids) == len(set(ids))
+
+
+def test_mixed_is_the_default_and_starts_from_search_and_rerank(corpus: Corpus) -> None:
+    from server.traversal.budget import Budget
+    from server.traversal.walk import rerank_only
+
+    result = deep_search(corpus, OverlapReranker(), QUESTION, max_steps=5, max_seconds=5, walk_options=WALK)
+    assert result.strategy == "mixed" and result.trace[0].action == "rerank" and result.trace[1].action == "seed"
+    reranked = rerank_only(corpus, OverlapReranker(), QUESTION, Budget(1, 5.0), 10).ranked_ids()
+    assert result.ranked_ids()[:7] == reranked[:7]
+    assert all(t.action == "expand" for t in result.trace[2:]) and result.steps == len(result.trace) - 2
