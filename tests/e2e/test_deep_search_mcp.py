@@ -41,17 +41,21 @@ def test_deep_search_over_stdio_with_progress(index: Path, tmp_path: Path) -> No
             async def on_progress(p: float, total: float | None, message: str | None) -> None:
                 progress.append((p, total, message))
 
-            walked = await client.call_tool("deep_search", {"question": QUESTION, "max_steps": 4, "max_seconds": 30},
-                                            progress_callback=on_progress)
+            walked = await client.call_tool("deep_search", {"question": QUESTION, "strategy": "walk", "max_steps": 4,
+                                                            "max_seconds": 30}, progress_callback=on_progress)
             assert not walked.is_error, walked.content
             result = walked.structured_content
-            assert result["strategy"] == "walk" and "minilm-zero-shot" in result["reranker"]  # the default, plain or fused with BM25
+            assert result["strategy"] == "walk" and "minilm-zero-shot" in result["reranker"]  # the default reranker, plain or fused with BM25
             ids = [e["id"] for e in result["evidence"]]
             assert "gen:4" in ids  # reached by following Rule 2.1's citation of Section 4
             assert [t["step"] for t in result["trace"]] == list(range(result["steps"] + 1))
             steps = [(p, total, msg) for p, total, msg in progress if "warm up" not in (msg or "")]  # a fresh server may say so first
             assert [p for p, _, _ in steps] == list(range(result["steps"] + 1))
             assert all(total == 4 and msg for _, total, msg in steps)
+
+            default = await client.call_tool("deep_search", {"question": QUESTION, "max_seconds": 30})
+            assert not default.is_error, default.content
+            assert default.structured_content["strategy"] == "mixed" and default.structured_content["evidence"]
 
             progress.clear()
             agent = await client.call_tool(
