@@ -127,11 +127,10 @@ class TopLayersTower(EncoderTower):
 
     def __init__(self, base: str, max_seq_length: int, passage_max_seq_length: int, frozen_layers: int) -> None:
         super().__init__(base, max_seq_length, frozen_layers)
-        self.base = base
         self.passage_max_seq_length = passage_max_seq_length
         self.bert = self.model[0].auto_model
         self._states: dict[str, object] = {}
-        self._texts: dict[str, tuple[str, str]] = {}  # pid -> (stored text, what the model reads)
+        self._keys: dict[str, str] = {}  # pid -> its cache key (id + hash of the stored text)
 
     def prepare(self, passages: dict, progress: bool = False, cache_root: Path | None = None, batch: int = 32) -> None:
         """The frozen layers' output for each passage (id -> Passage), computed once: read from the state
@@ -143,25 +142,25 @@ class TopLayersTower(EncoderTower):
         from server.training.state_cache import StateCache
 
         cache = StateCache(Path(cache_root) / self._frozen_key() if cache_root else None)
-        todo = []
+        todo, read = [], {}  # read: what the model reads of each passage still to compute
         for pid, p in passages.items():
-            text = passage_text(p)
-            self._texts[pid] = (p.text, text)
-            hit = cache.get(text_key(pid, p.text))
+            self._keys[pid] = text_key(pid, p.text)
+            hit = cache.get(self._keys[pid])
             if hit is not None:
                 self._states[pid] = torch.from_numpy(np.array(hit))
             else:
                 todo.append(pid)
+                read[pid] = passage_text(p)
         if progress:
             print(f"train-reranker: frozen-layer states: {len(passages) - len(todo)} cached, {len(todo)} to compute",
                   file=sys.stderr, flush=True)
-        todo.sort(key=lambda pid: len(self._texts[pid][1]))  # similar lengths per batch: little padding
+        todo.sort(key=lambda pid: len(read[pid]))  # similar lengths per batch: little padding
         self.model.max_seq_length, qlen = self.passage_max_seq_length, self.model.max_seq_length
         t0, shown, pending = time.monotonic(), 0.0, []
         try:
             for i in range(0, len(todo), batch):
                 ids = todo[i:i + batch]
-                feats = self.model.preprocess([self._texts[pid][1] for pid in ids])
+                feats = self.model.preprocess([read[pid] for pid in ids])
                 with torch.no_grad():
                     out = self.bert(input_ids=feats["input_ids"], attention_mask=feats["attention_mask"],
                                     token_type_ids=feats.get("token_type_ids"), output_hidden_states=True)
@@ -170,7 +169,7 @@ class TopLayersTower(EncoderTower):
                 self._states.update(zip(ids, rows))
                 pending += ids
                 if len(pending) >= 1024 or i + batch >= len(todo):  # one file per ~1,000 passages
-                    cache.put_many([text_key(pid, self._texts[pid][0]) for pid in pending],
+                    cache.put_many([self._keys[pid] for pid in pending],
                                    [self._states[pid].numpy() for pid in pending])
                     pending = []
                 if progress and time.monotonic() - shown > 15:
@@ -216,8 +215,10 @@ class TopLayersTower(EncoderTower):
         for layer in self.bert.encoder.layer[self.frozen_layers:]:
             h = layer(h, attention_mask=ext)
             h = h[0] if isinstance(h, tuple) else h
-        m = mask.unsqueeze(-1).to(h.dtype)
-        return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
+        features = {"token_embeddings": h, "attention_mask": mask}
+        for module in list(self.model)[1:]:  # the model's own pooling (and normalisation), whatever the base uses
+            features = module(features)
+        return torch.nn.functional.normalize(features["sentence_embedding"], dim=1)
 
     def save(self, folder: Path, base_ref: str) -> dict:
         self.model.max_seq_length = self.passage_max_seq_length  # what serving reads passages with
@@ -230,7 +231,7 @@ class TopLayersTower(EncoderTower):
         and serving do not re-encode the corpus after training."""
         if cache_root is None or not self._states:
             return 0
-        from server.rerank.cache import VectorCache, model_key, text_key
+        from server.rerank.cache import VectorCache, model_key
 
         cache = VectorCache(Path(cache_root) / model_key(folder, self.passage_max_seq_length))
         ids = list(self._states)
@@ -238,5 +239,5 @@ class TopLayersTower(EncoderTower):
         for i in range(0, len(ids), 1024):
             part = ids[i:i + 1024]
             vecs = self.passage_vectors(part, grad=False).numpy()
-            cache.put_many([text_key(pid, self._texts[pid][0]) for pid in part], vecs)
+            cache.put_many([self._keys[pid] for pid in part], vecs)
         return len(ids)
