@@ -18,6 +18,7 @@ import numpy as np
 
 from server.training.config import TrainConfig, log
 from server.training.pairs import Example
+from server.training.schedule import BudgetSchedule
 from server.training.towers import EncoderTower, LinearTower, TopLayersTower
 from server.training.validation import EarlyStopper
 
@@ -188,7 +189,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     positives = {name: positives_by_query(s) for name, s in by_source.items()}
     positives_of = lambda e: positives.get(e.extra_src, {}).get(e.query, set()) | {e.positive}  # noqa: E731
     total_steps = steps or cfg.max_steps
-    warm = max(1, int(cfg.warmup_ratio * total_steps))
+    schedule = BudgetSchedule(cfg.learning_rate, total_steps, cfg.warmup_ratio, cfg.time_budget_s)
     stopper = EarlyStopper(cfg.patience, cfg.min_delta)
     curve, loss_curve = [], []
     best, best_pq = tower.snapshot(), {}
@@ -208,11 +209,12 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
                 break
             loss = _loss(tower, examples, negs, b, side, positives_of)
             for g in opt.param_groups:
-                g["lr"] = cfg.learning_rate * min(1.0, (step + 1) / warm)
+                g["lr"] = schedule.rate(step)
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
+            schedule.update(step, time.monotonic() - t0, time.monotonic() - t_train)
             bar(step, float(loss.detach()))
             if step % 10 == 0:
                 loss_curve.append({"step": step, "loss": round(float(loss.detach()), 4),
@@ -248,6 +250,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     seconds = time.monotonic() - t_train
     base_ref = ZERO_SHOT if base == minilm_path() else base
     hyper = {"loss": f"in-batch softmax (MNRL) over cached passage vectors, scale {SCALE:g}", **described,
+             "lr_schedule": f"linear warm-up over {schedule.warm} steps, linear decay to 0 at step {schedule.horizon}",
              "negative_columns": max((len(n) for n in negs), default=0), "rows": len(examples),
              "encode_seconds": round(encode_s, 1), "loss_curve": loss_curve, "validation_curve": curve,
              "best_step": stopper.best_step, "best_validation": stopper.best, "best_per_query": best_pq,
