@@ -123,26 +123,51 @@ def _rrf(n: int, scores, k: float = 60.0) -> np.ndarray:
 
 
 def fit_lr(corpus: Corpus, rr, queries: dict[str, str], qrels: dict, n_queries: int, candidates: int,
-           seed: int = 0) -> dict[str, float]:
-    from server.rerank.fusion import features, fit_weights
+           seed: int = 0, dense_pool: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+    """Fusion weights fitted on training queries: (logistic regression on pairs, the nDCG@10 grid), on
+    the same candidates as the evaluation (BM25's, plus the dense pool when there is one)."""
+    from server.rerank.fusion import features, fit_rank_weights, fit_weights
+    from server.retrieval import DenseIndex
 
     ids = sorted(q for q in queries if any(v > 0 for v in qrels.get(q, {}).values()))
     random.Random(seed).shuffle(ids)
-    xs, ys = [], []
+    dense = DenseIndex(corpus, rr) if dense_pool and hasattr(rr, "vectors") else None
+    xs, ys, groups = [], [], []
     for q in ids[:n_queries]:
-        ps, _ = _candidates(corpus, queries[q], candidates)
+        ps, bm = _candidates(corpus, queries[q], candidates)
+        if dense is not None:
+            ps, _ = _with_dense(corpus, dense, rr.encode_queries([queries[q]])[0], queries[q], ps, bm, dense_pool)
         if not ps:
             continue
         xs.append(features(corpus, queries[q], ps, rr.score(queries[q], ps)))
         ys += [1 if qrels[q].get(p.id, 0) > 0 else 0 for p in ps]
-    return fit_weights(np.concatenate(xs), np.array(ys))
+        groups.append((xs[-1], np.array([max(0.0, qrels[q].get(p.id, 0)) for p in ps], dtype=np.float64)))
+    return fit_weights(np.concatenate(xs), np.array(ys)), fit_rank_weights(groups)
+
+
+def _with_dense(corpus: Corpus, dense, qvec, query: str, ps: list, bm: np.ndarray, n: int):
+    """BM25's candidates plus the model's own dense top n not among them (the hybrid first stage with the
+    trained model's vectors); a dense-only candidate keeps its BM25 score from the deeper list the served
+    fusion reads (server/rerank/fusion.py: features), else 0."""
+    seen = {p.id for p in ps}
+    extra = [corpus.passages[pos] for pos, _ in dense.search_vector(np.asarray(qvec, dtype=np.float32), n)]
+    extra = [p for p in extra if p.id not in seen]
+    if not extra:
+        return ps, bm
+    deep = {p.id: s for p, s in corpus.bm25(query, max(100, len(ps) + len(extra)))}
+    return ps + extra, np.concatenate([bm, [deep.get(p.id, 0.0) for p in extra]])
 
 
 def evaluate_sets(corpus: Corpus, rr, sets: dict[str, Source], candidates: int, lr_weights: dict | None,
-                  limit: int = 0) -> dict:
+                  limit: int = 0, rank_weights: dict | None = None, dense_pool: int = 0) -> dict:
     """Per validation set and system: nDCG@10, Recall@10 and per-query nDCG@10 (for the paired bootstrap)."""
     out: dict = {}
     embedding = rr is not None and hasattr(rr, "vectors")
+    dense = None
+    if dense_pool and embedding:
+        from server.retrieval import DenseIndex
+
+        dense = DenseIndex(corpus, rr)
     for name, s in sets.items():
         ids = sorted(q for q in s.queries if any(v > 0 for v in s.qrels.get(q, {}).values()))
         if limit:
@@ -156,8 +181,12 @@ def evaluate_sets(corpus: Corpus, rr, sets: dict[str, Source], candidates: int, 
             qvecs = dict(zip(ids, qv))
         for i, q in enumerate(ids):
             ps, bm = _candidates(corpus, s.queries[q], candidates)
+            n_bm25 = len(ps)
+            if dense is not None:
+                ps, bm = _with_dense(corpus, dense, qvecs[q], s.queries[q], ps, bm, dense_pool)
             pids = [p.id for p in ps]
-            systems = {"bm25": -np.arange(len(ps), dtype=np.float64)}
+            # BM25 itself ranks only its own candidates (the dense pool's additions come after, never in its top 10)
+            systems = {"bm25": np.concatenate([-np.arange(n_bm25, dtype=np.float64), np.full(len(ps) - n_bm25, -1e9)])}
             if rr is not None and ps:
                 sc = (rr.vectors(ps) @ qvecs[q]).astype(np.float64) if embedding else \
                     np.asarray(rr.score(s.queries[q], ps), dtype=np.float64)
@@ -168,8 +197,12 @@ def evaluate_sets(corpus: Corpus, rr, sets: dict[str, Source], candidates: int, 
                     systems["fused-equal"] = bm / top + sc
                 if lr_weights:
                     systems["fused-lr"] = lr_weights["bias"] + lr_weights["bm25_norm"] * bm / top + lr_weights["cosine"] * sc
+                if rank_weights:
+                    systems["fused-ndcg"] = bm / top + rank_weights["cosine"] * sc
             for sys_name, sc in systems.items():
                 ranked = _rank(pids, sc)
+                if sys_name == "bm25":
+                    ranked = ranked[:n_bm25]
                 per.setdefault(sys_name, {})[q] = round(ndcg_at(ranked, s.qrels[q], 10), 4)
                 rec.setdefault(sys_name, []).append(recall_at(ranked, s.qrels[q], 10))
             if (i + 1) % 100 == 0:
@@ -230,15 +263,17 @@ def run_eval(a, model: str, card: dict | None = None) -> dict:
         precompute(corpus, rr, [[tq[q] for q in fit_ids[:a.fit_queries]]]
                    + [[s.queries[q] for q in sorted(s.queries)][:a.limit or None] for s in sets.values()], a.candidates)
     result: dict = {"dataset": a.dataset, "name": a.name, "model": model, "candidates": a.candidates, "limit": a.limit,
+                    "dense_pool": a.dense_pool,
                     "load": os.getloadavg()[0], "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    lr = None
+    lr = ranked = None
     if rr is not None and a.fit_queries > 0:
         t = time.monotonic()
         tq, tqr = training_queries(train)
-        lr = fit_lr(corpus, rr, tq, tqr, a.fit_queries, a.candidates)
+        lr, ranked = fit_lr(corpus, rr, tq, tqr, a.fit_queries, a.candidates, dense_pool=a.dense_pool)
         result["fusion_lr"] = {"weights": lr, "fit_queries": a.fit_queries, "seconds": round(time.monotonic() - t, 1),
                                "fitted_on": "training queries only"}
-        print(f"fusion weights (training queries): {lr}", file=sys.stderr, flush=True)
+        result["fusion_ndcg"] = {"weights": ranked, "fit_queries": a.fit_queries, "fitted_on": "training queries only"}
+        print(f"fusion weights (training queries): LR {lr}, nDCG grid {ranked}", file=sys.stderr, flush=True)
         if model not in ("zero-shot",) and Path(model).is_dir():
             from server.rerank.fusion import write_fusion
 
@@ -247,7 +282,7 @@ def run_eval(a, model: str, card: dict | None = None) -> dict:
     t = time.monotonic()
     result["sets"] = {}
     for name, src in sets.items():  # one set at a time, the JSON rewritten after each
-        result["sets"].update(evaluate_sets(corpus, rr, {name: src}, a.candidates, lr, a.limit))
+        result["sets"].update(evaluate_sets(corpus, rr, {name: src}, a.candidates, lr, a.limit, ranked, a.dense_pool))
         _write(a, result)
     result["eval_seconds"] = round(time.monotonic() - t, 1)
     if rr is not None and a.latency:
@@ -317,6 +352,8 @@ def main() -> None:
     ap.add_argument("--name", required=True)
     ap.add_argument("--model", default="bm25", help="eval: a model folder, zero-shot or bm25")
     ap.add_argument("--candidates", type=int, default=50, help="BM25 candidates reranked in the evaluation")
+    ap.add_argument("--dense-pool", type=int, default=0,
+                    help="eval: add the model's own dense top N (all passages' vectors) to BM25's candidates")
     ap.add_argument("--sets", default="", help="comma list of validation sets to evaluate (default: all)")
     ap.add_argument("--limit", type=int, default=0, help="evaluate the first N queries of each set (0: all)")
     ap.add_argument("--fit-queries", type=int, default=200, help="training queries the fusion weights are fitted on")

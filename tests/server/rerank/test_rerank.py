@@ -117,3 +117,21 @@ def test_warm_reranker_cli_caches_every_passage(tiny_index: Path, tmp_path: Path
     r = CliRunner().invoke(main, ["warm-reranker", "--index", str(tiny_index)])
     assert r.exit_code == 0 and "6 passage vectors cached" in r.output, r.output
     assert list((tmp_path / "vectors").rglob("chunk-*.npz"))
+
+
+def test_rank_weights_pick_the_cosine_weight_that_orders_the_training_queries_best():
+    import numpy as np
+
+    from server.rerank.fusion import fit_rank_weights
+
+    # BM25 puts a wrong passage first in every group; the cosine knows better, but only by a little,
+    # so a small cosine weight leaves BM25's order and a large one fixes it
+    groups = []
+    for _ in range(5):
+        x = np.array([[1.0, 0.30], [0.8, 0.45], [0.1, 0.0]])
+        groups.append((x, np.array([0.0, 1.0, 0.0])))
+    w = fit_rank_weights(groups)
+    assert w["bm25_norm"] == 1.0 and w["cosine"] > 0.2 / 0.15  # only beyond a ratio of 1.33 does the relevant one lead
+    # where BM25 is right already, the tie goes to the weight nearest the label-free default (1)
+    right = [(np.array([[1.0, 0.3], [0.2, 0.1]]), np.array([1.0, 0.0]))]
+    assert fit_rank_weights(right)["cosine"] == 1.0
