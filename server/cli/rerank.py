@@ -77,8 +77,12 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
                 raise click.UsageError("--fusion fits on labelled queries: give --queries and --qrels")
             from server.rerank.fusion import fit_fusion
 
-            folder = fit_fusion(corpus, load_queries(queries), load_qrels(qrels),
-                                build_reranker(settings, corpus, base or "zero-shot"), out)
+            from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
+
+            embedder = build_reranker(settings, corpus, base or "zero-shot")
+            mode = check_mode(settings.search_mode or DEFAULT_MODE)  # fit on the candidates serving will score
+            stage = FirstStage(corpus, DenseIndex(corpus, embedder), mode) if mode != "bm25" else None
+            folder = fit_fusion(corpus, load_queries(queries), load_qrels(qrels), embedder, out, first_stage=stage)
             click.echo(str(folder))
             return
         name = Path(index_dir).name or "index"

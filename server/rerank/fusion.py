@@ -82,16 +82,20 @@ class FusionReranker:
 
 
 def fit_fusion(corpus, queries: dict[str, str], qrels: dict[str, dict[str, float]], embedder: EmbeddingReranker,
-               out: Path, candidates: int = 50, max_queries: int = 200, seed: int = 0) -> Path:
-    """Fit the weights on labelled queries (BM25 top `candidates` each) and write a fusion folder:
-    fusion.json plus the model card; the embedding model is referenced, not copied."""
+               out: Path, candidates: int = 50, max_queries: int = 200, seed: int = 0, first_stage=None) -> Path:
+    """Fit the weights on labelled queries and write a fusion folder: fusion.json plus the model card; the
+    embedding model is referenced, not copied. The pairs are each query's top `candidates` of the first
+    stage that will feed the fusion when served (a `server.retrieval.FirstStage`, e.g. hybrid), else of
+    BM25: weights fitted on BM25's candidates alone never see the dense side's additions, which have
+    little or no BM25 score (on NFCorpus they are what lifts the fusion past BM25 + 0.05)."""
     import random
 
     qids = sorted(q for q in queries if any(s > 0 for s in qrels.get(q, {}).values()))
     random.Random(seed).shuffle(qids)
     xs, ys = [], []
     for q in qids[:max_queries]:
-        ps = [p for p, _ in corpus.bm25(queries[q], candidates)]
+        hits = first_stage.ranked(queries[q], candidates) if first_stage is not None else corpus.bm25(queries[q], candidates)
+        ps = [p for p, _ in hits]
         if not ps:
             continue
         xs.append(features(corpus, queries[q], ps, embedder.score(queries[q], ps)))
@@ -99,7 +103,8 @@ def fit_fusion(corpus, queries: dict[str, str], qrels: dict[str, dict[str, float
     if not xs or len(set(ys)) < 2:
         raise ValueError("fusion needs labelled queries whose BM25 candidates include relevant and irrelevant passages")
     weights = fit_weights(np.concatenate(xs), np.array(ys))
-    data = {"queries": min(len(qids), max_queries), "pairs": len(ys), "positives": int(sum(ys))}
+    data = {"queries": min(len(qids), max_queries), "pairs": len(ys), "positives": int(sum(ys)),
+            "candidates_from": first_stage.mode if first_stage is not None else "bm25"}
     return write_fusion(out, weights, embedder, data, candidates)
 
 

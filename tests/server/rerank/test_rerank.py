@@ -107,6 +107,13 @@ def test_fusion_fits_saves_json_and_reloads(zero_shot, tiny_corpus: Corpus, tmp_
     s = rr.score("suspicious activity report", [tiny_corpus.passage("aml:2.1"), tiny_corpus.passage("gen:5")])
     assert s[0] > s[1] and all(0 <= v <= 1 for v in s)
 
+    # fitted on the candidates a hybrid first stage gives (what serving scores), and the card says so
+    from server.retrieval import DenseIndex, FirstStage
+
+    stage = FirstStage(tiny_corpus, DenseIndex(tiny_corpus, zero_shot), "hybrid")
+    hybrid = fit_fusion(tiny_corpus, queries, qrels, zero_shot, tmp_path / "h", candidates=6, first_stage=stage)
+    assert '"candidates_from": "hybrid"' in "".join(f.read_text(encoding="utf-8") for f in hybrid.glob("*.json"))
+
 
 def test_warm_reranker_cli_caches_every_passage(tiny_index: Path, tmp_path: Path, monkeypatch) -> None:
     from click.testing import CliRunner
@@ -135,3 +142,22 @@ def test_rank_weights_pick_the_cosine_weight_that_orders_the_training_queries_be
     # where BM25 is right already, the tie goes to the weight nearest the label-free default (1)
     right = [(np.array([[1.0, 0.3], [0.2, 0.1]]), np.array([1.0, 0.0]))]
     assert fit_rank_weights(right)["cosine"] == 1.0
+
+
+def test_fusion_cli_fits_on_the_first_stage_serving_uses(tiny_index: Path, tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    monkeypatch.setenv("READTRAIL_HOME", str(tmp_path / "home"))
+    (tmp_path / "q.jsonl").write_text('{"_id": "q1", "text": "suspicious activity report"}\n'
+                                      '{"_id": "q2", "text": "money laundering reporting officer"}\n', encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\taml:2.1\t1\nq2\taml:1.1\t1\n", encoding="utf-8")
+    args = ["train-reranker", "--index", str(tiny_index), "--fusion", "--queries", str(tmp_path / "q.jsonl"),
+            "--qrels", str(tmp_path / "qrels.tsv")]
+    for mode in ("hybrid", "bm25"):
+        monkeypatch.setenv("READTRAIL_SEARCH_MODE", mode)
+        r = CliRunner().invoke(main, args + ["--out", str(tmp_path / mode)])
+        assert r.exit_code == 0, r.output
+        cards = "".join(f.read_text(encoding="utf-8") for f in (tmp_path / mode).rglob("*.json"))
+        assert f'"candidates_from": "{mode}"' in cards
