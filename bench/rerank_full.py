@@ -325,7 +325,7 @@ def run_train(a) -> None:
         out=RUNS / "models" / f"{a.dataset}-{a.name}", base=a.base, kind=a.kind,
         negatives=tuple(n for n in a.negatives.split(",") if n), per_query=a.per_query, max_steps=a.max_steps,
         epochs=a.epochs, time_budget_s=a.time_budget, batch_size=a.batch_size, max_seq_length=a.max_seq_length,
-        learning_rate=a.lr, warmup_ratio=a.warmup, loss=a.loss, holdout=0, val_fraction=VAL_FRACTION,
+        learning_rate=a.lr, warmup_ratio=a.warmup, lr_decay=a.lr_decay, loss=a.loss, holdout=0, val_fraction=VAL_FRACTION,
         eval_every=a.eval_every, patience=a.patience, val_max_queries=a.val_queries, eval_candidates=a.val_candidates,
         negatives_per_kind=a.negatives_per_kind, frozen_layers=a.frozen_layers,
         query_max_seq_length=a.query_max_seq_length, head_lr_scale=a.head_lr_scale, pos_weight=a.pos_weight, seed=a.seed, cache_dir=Settings.from_env().home,
@@ -374,6 +374,7 @@ def main() -> None:
     ap.add_argument("--max-seq-length", type=int, default=256)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--warmup", type=float, default=0.1)
+    ap.add_argument("--lr-decay", action="store_true", help="adapter/query-encoder/top-layers: decay to 0 at the budget's last step")
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--val-queries", type=int, default=100, help="validation queries per set during training")

@@ -29,6 +29,7 @@ class TrainConfig:
     max_seq_length: int = 128
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
+    lr_decay: bool = False  # adapter, query encoder, top layers: decay the rate to 0 at the budget's last step (server/training/schedule.py)
     loss: str = ""  # "": mnrl for an embedding, bce for a cross-encoder; also "cached-mnrl" (embedding), "mnrl" (cross-encoder: a softmax ranking loss)
     holdout: int = 50  # held-back queries per labelled source for before/after metrics (0: none)
     val_fraction: float = 0.0  # > 0: hold back this fraction of each labelled source, chosen by a hash of the query id

@@ -189,7 +189,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     positives = {name: positives_by_query(s) for name, s in by_source.items()}
     positives_of = lambda e: positives.get(e.extra_src, {}).get(e.query, set()) | {e.positive}  # noqa: E731
     total_steps = steps or cfg.max_steps
-    schedule = BudgetSchedule(cfg.learning_rate, total_steps, cfg.warmup_ratio, cfg.time_budget_s)
+    schedule = BudgetSchedule(cfg.learning_rate, total_steps, cfg.warmup_ratio, cfg.time_budget_s, cfg.lr_decay)
     stopper = EarlyStopper(cfg.patience, cfg.min_delta)
     curve, loss_curve = [], []
     best, best_pq = tower.snapshot(), {}
@@ -250,7 +250,8 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
     seconds = time.monotonic() - t_train
     base_ref = ZERO_SHOT if base == minilm_path() else base
     hyper = {"loss": f"in-batch softmax (MNRL) over cached passage vectors, scale {SCALE:g}", **described,
-             "lr_schedule": f"linear warm-up over {schedule.warm} steps, linear decay to 0 at step {schedule.horizon}",
+             "lr_schedule": f"linear warm-up over {schedule.warm} steps, then "
+                            + (f"linear decay to 0 at step {schedule.horizon}" if schedule.decay else "constant"),
              "negative_columns": max((len(n) for n in negs), default=0), "rows": len(examples),
              "encode_seconds": round(encode_s, 1), "loss_curve": loss_curve, "validation_curve": curve,
              "best_step": stopper.best_step, "best_validation": stopper.best, "best_per_query": best_pq,
