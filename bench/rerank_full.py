@@ -251,8 +251,17 @@ def precompute(corpus: Corpus, rr, query_lists: list[list[str]], candidates: int
           file=sys.stderr, flush=True)
 
 
+def _only(train: list[Source], names: str) -> list[Source]:
+    """The training sources named (comma list; '' keeps all): the model and its fusion weights see only these."""
+    keep = [s for s in train if not names or s.name in names.split(",")]
+    if not keep:
+        raise SystemExit(f"--train-sources {names!r}: none of {[s.name for s in train]}")
+    return keep
+
+
 def run_eval(a, model: str, card: dict | None = None) -> dict:
     corpus, train, sets = dataset(a.dataset)
+    train = _only(train, a.train_sources)
     if a.sets:
         sets = {k: v for k, v in sets.items() if k in a.sets.split(",")}
     rr = _load(model, corpus)
@@ -312,6 +321,7 @@ def run_train(a) -> None:
     from server.training.train import TrainConfig, train_reranker
 
     corpus, train, sets = dataset(a.dataset)
+    train = _only(train, a.train_sources)
     if a.synthetic:  # no labels at all: questions a local model wrote (bench/rerank_synth.py), watched on every set
         rows = [json.loads(line) for line in a.synthetic.read_text(encoding="utf-8").splitlines() if line.strip()]
         qs = {f"synth-{i}": r["query"] for i, r in enumerate(rows)}
@@ -379,6 +389,7 @@ def main() -> None:
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--val-queries", type=int, default=100, help="validation queries per set during training")
     ap.add_argument("--val-candidates", type=int, default=20)
+    ap.add_argument("--train-sources", default="", help="train (and fit fusions) on these sources only, e.g. obliqa")
     ap.add_argument("--train-val", default="", help="extra validation sets watched during training, e.g. obliqa_mp_val")
     ap.add_argument("--head-lr-scale", type=float, default=1.0)
     ap.add_argument("--pos-weight", type=float, default=None)
