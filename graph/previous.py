@@ -105,6 +105,7 @@ class Previous:
     docs: dict[str, DocState]
     word_docs: dict[str, int]  # lowercase word -> how many documents write it (graph.mentions.lower_words)
     _paths: dict[str, Path] = field(default_factory=dict)
+    _read: dict[str, list[Passage]] = field(default_factory=dict)
 
     def reuse(self, path: str, sha256: str) -> tuple[list[Passage], list[str], dict[str, str], dict[str, Any] | None] | None:
         """The passages (hollow: without text; titles and paths as parsed), notes, documents' digests and line table
@@ -145,9 +146,11 @@ class Previous:
         return Block(path, int(ref[0]), int(ref[1]), str(ref[2]))
 
     def passages_of(self, doc: str) -> list[Passage]:
-        """A document's passages read back from passages.jsonl (checked as a reader checks them)."""
-        ref = self.docs[doc].passages
-        return rows_at(Passage, self.generation / "passages.jsonl", int(ref[0]), int(ref[1]))
+        """A document's passages read back from passages.jsonl (checked as a reader checks them), once."""
+        if doc not in self._read:
+            ref = self.docs[doc].passages
+            self._read[doc] = rows_at(Passage, self.generation / "passages.jsonl", int(ref[0]), int(ref[1]))
+        return self._read[doc]
 
     def release(self) -> None:
         self.lease.release()
