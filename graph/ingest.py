@@ -74,15 +74,15 @@ class FileRecord:
     mtime_ns: int = -1
     ctime_ns: int = -1
     inode: int = -1
-    lines: dict[str, Any] | None = None  # the parser's line table of the file (a JSONL file's), for the next parse
+    lines: str | None = None  # the parser's line table of the file (a JSONL file's; JSON text), for the next parse
 
 
 # Reuse(path, sha256) -> the passages (as chunked), notes, documents' digests (doc id -> digest) and line table
 # (`FileRecord.lines`) of that file from the previous index, or None
-Reuse = Callable[[str, str], tuple[list[Passage], list[str], dict[str, str], dict[str, Any] | None] | None]
+Reuse = Callable[[str, str], tuple[list[Passage], list[str], dict[str, str], str | None] | None]
 # ReuseDocs(path) -> (digest -> passages of each document the previous index has of that file, the file's line
 # table then): a changed file with several documents, a JSONL file, takes its unchanged ones from there
-ReuseDocs = Callable[[str], tuple[dict[str, list[Passage]], dict[str, Any] | None]]
+ReuseDocs = Callable[[str], tuple[dict[str, list[Passage]], str | None]]
 # Known(path, stat) -> the content hash recorded for that file when its stat shows no write since, or None
 Known = Callable[[str, os.stat_result], str | None]
 
@@ -357,7 +357,7 @@ def _free(passages: list[Passage], doc_ids: dict[str, str], passage_seen: set[st
 def _parse_and_chunk(
     worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
     doc_ids: dict[str, str], passage_seen: set[str], record: FileRecord, lend: dict[str, list[Passage]] | None = None,
-    lines: dict[str, Any] | None = None,
+    lines: str | None = None,
 ) -> tuple[list[Passage], dict[str, str]]:
     """(the file's passages, doc id -> digest of each of its documents as parsed); `lines`: the file's previous line
     table (`FileRecord.lines`)."""
@@ -413,8 +413,8 @@ def _chunk_all(
 
 def _parse(
     worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError], known: Collection[str] = (),
-    lines: dict[str, Any] | None = None,
-) -> tuple[list[ParsedDocument | str], list[str], dict[str, Any] | None]:
+    lines: str | None = None,
+) -> tuple[list[ParsedDocument | str], list[str], str | None]:
     """(documents, or the digest of those in `known`; each one's digest; the file's line table, if its parser keeps one)."""
     name = str(c.path)
     rel = c.relative()

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from graph.model import Mention, Passage
 from graph.resolver import ReferenceResolver
@@ -37,7 +38,7 @@ class _Term:
     doc: str
     exact: bool  # acronyms: the text must match case exactly
 
-    @property
+    @cached_property  # read for every name found in every passage
     def key(self) -> str:
         return " ".join(self.tokens)
 

@@ -41,7 +41,7 @@ class Parsed(NamedTuple):
     docs: list[ParsedDocument | str]  # a document whose digest the caller knows is that digest alone
     notes: list[str]  # warnings
     digests: list[str]  # each document's
-    lines: dict[str, Any] | None  # the parser's line table of the file (`graph.parsers.LINE_PARSERS`), or None
+    lines: str | None  # the parser's line table of the file (`graph.parsers.LINE_PARSERS`) as JSON text, or None
 
 
 def parse_budget(seconds: float, size: int) -> float:
@@ -62,10 +62,10 @@ class ParseWorker:
         self.close()
 
     def parse(self, rel: str, raw: bytes, doc_id: str, seconds: float, known: Collection[str] = (),
-              lines: dict[str, Any] | None = None) -> Parsed:
+              lines: str | None = None) -> Parsed:
         """The documents of the file `rel` (its suffix picks the parser) parsed within `seconds`; a document whose
         digest is in `known` is given as that digest alone.  `lines`: the line table of a previous parse of the
-        file, for a parser that keeps one."""
+        file, for a parser that keeps one (JSON text: only the child decodes it)."""
         proc = self._child()
         header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw), "known": sorted(known), "lines": lines}).encode("utf-8") + b"\n"
         try:
@@ -86,7 +86,7 @@ class ParseWorker:
             docs: list[ParsedDocument | str] = [d if isinstance(d, str) else _document(d) for d in reply["docs"]]
             digests = [str(h) for h in reply["digests"]]
             table = reply.get("lines")
-            if len(digests) != len(docs) or not isinstance(table, (dict, type(None))):
+            if len(digests) != len(docs) or not isinstance(table, (str, type(None))):
                 raise TypeError
             return Parsed(docs, [str(n) for n in reply["notes"]], digests, table)
         except (KeyError, TypeError) as e:
@@ -174,6 +174,28 @@ def _answer(out: BinaryIO, reply: dict[str, Any]) -> None:
     out.flush()
 
 
+def _by_lines(parse: Any, path: Path, raw: bytes, req: dict[str, Any], notes: list[str]) -> tuple[list[Any], list[str], str]:
+    """A `LINE_PARSERS` parse with the request's line table; one that does not read as written is not used."""
+    try:
+        table = json.loads(req["lines"]) if isinstance(req.get("lines"), str) else None
+        if not isinstance(table, dict):
+            table = None
+    except ValueError:
+        table = None
+    known = set(req.get("known") or ())
+    if table is not None:
+        said: list[str] = []
+        try:
+            got, digests, lines = parse(path, raw, req["doc_id"], warn=said.append, known=known, table=table)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            pass  # a damaged table (or a file that cannot be parsed: said again below): every line is read
+        else:
+            notes.extend(said)
+            return got, digests, json.dumps(lines)
+    got, digests, lines = parse(path, raw, req["doc_id"], warn=notes.append, known=known)
+    return got, digests, json.dumps(lines)
+
+
 def _serve(inp: BinaryIO, out: BinaryIO) -> None:
     from graph.parsers import LINE_PARSERS, ParseError, parser_for
 
@@ -187,7 +209,7 @@ def _serve(inp: BinaryIO, out: BinaryIO) -> None:
         parse, by_lines = parser_for(path), LINE_PARSERS.get(path.suffix.lower())
         try:
             if by_lines is not None:
-                got, digests, lines = by_lines(path, raw, req["doc_id"], warn=notes.append, known=known, table=req.get("lines"))
+                got, digests, lines = _by_lines(by_lines, path, raw, req, notes)
             elif parse is None:
                 raise ParseError(f"no parser for {req['path']}")
             else:

@@ -107,7 +107,7 @@ class Previous:
     _paths: dict[str, Path] = field(default_factory=dict)
     _read: dict[str, list[Passage]] = field(default_factory=dict)
 
-    def reuse(self, path: str, sha256: str) -> tuple[list[Passage], list[str], dict[str, str], dict[str, Any] | None] | None:
+    def reuse(self, path: str, sha256: str) -> tuple[list[Passage], list[str], dict[str, str], str | None] | None:
         """The passages (hollow: without text; titles and paths as parsed), notes, documents' digests and line table
         of an unchanged file; None when it is new, changed, or had ids renamed."""
         rec = self.files.get(path)
@@ -120,7 +120,7 @@ class Previous:
             out.extend(self.docs[doc_id].hollow(title, source))
         return out, list(rec.notes), {d[0]: d[3] for d in rec.docs if len(d) > 3}, rec.lines
 
-    def reuse_docs(self, path: str) -> tuple[dict[str, list[Passage]], dict[str, Any] | None]:
+    def reuse_docs(self, path: str) -> tuple[dict[str, list[Passage]], str | None]:
         """(digest -> the passages (hollow) of each document the previous index has of `path`, the file's line table
         then) (graph.ingest)."""
         rec = self.files.get(path)

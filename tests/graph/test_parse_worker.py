@@ -1,6 +1,7 @@
 """The parse worker: a file over its time is cut off, the next file gets a fresh child."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -58,3 +59,15 @@ def test_a_jsonl_file_comes_back_with_its_line_table_and_a_reparse_sends_only_ne
         assert worker.parse("ok.md", b"# Ok\n", "ok", 10.0).lines is None
     assert again.docs[0] == first.digests[0] and again.docs[1].sections[0].text == "Two, changed."
     assert again.digests[0] == first.digests[0] and again.digests[1] != first.digests[1]
+
+
+@pytest.mark.parametrize("table", ["not json", "[1, 2]", '{"names": 3, "lines": {"x": [1]}}'])
+def test_a_damaged_line_table_means_every_line_is_read(table: str) -> None:
+    raw = b'{"_id": "a", "doc_name": "A", "text": "One."}\n{"_id": "a", "doc_name": "A", "text": "Again."}\n'
+    with ParseWorker() as worker:
+        fresh = worker.parse("c.jsonl", raw, "c", 10.0)
+        # the damaged table's lines hashed as the file's: a lookup finds them
+        damaged = table.replace('"x"', json.dumps(next(iter(json.loads(fresh.lines)["lines"]))))
+        again = worker.parse("c.jsonl", raw, "c", 10.0, lines=damaged)
+    assert [d.sections[0].text for d in again.docs] == ["One."] and again.digests == fresh.digests
+    assert again.notes == fresh.notes == ["1 line skipped: line 2 duplicate _id 'a'"]
