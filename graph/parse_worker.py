@@ -229,3 +229,5 @@ if __name__ == "__main__":
     os.dup2(2, 1)  # a parser that prints cannot corrupt the replies
     sys.stdout = sys.stderr
     _serve(sys.stdin.buffer, replies)
+    replies.flush()
+    os._exit(0)  # every reply is out: no interpreter teardown for the parent to wait on (`ParseWorker.close`)
