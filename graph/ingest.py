@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from graph.chunking import chunk
 from graph.ids import slug_doc_id
@@ -73,14 +74,15 @@ class FileRecord:
     mtime_ns: int = -1
     ctime_ns: int = -1
     inode: int = -1
+    lines: str | None = None  # the parser's line table of the file (a JSONL file's; JSON text), for the next parse
 
 
-# Reuse(path, sha256) -> the passages (as chunked), notes and documents' digests (doc id -> digest) of that
-# file from the previous index, or None
-Reuse = Callable[[str, str], tuple[list[Passage], list[str], dict[str, str]] | None]
-# ReuseDocs(path) -> digest -> passages of each document the previous index has of that file (a changed file
-# with several documents, a JSONL file, takes its unchanged ones from there)
-ReuseDocs = Callable[[str], dict[str, list[Passage]]]
+# Reuse(path, sha256) -> the passages (as chunked), notes, documents' digests (doc id -> digest) and line table
+# (`FileRecord.lines`) of that file from the previous index, or None
+Reuse = Callable[[str, str], tuple[list[Passage], list[str], dict[str, str], str | None] | None]
+# ReuseDocs(path) -> (digest -> passages of each document the previous index has of that file, the file's line
+# table then): a changed file with several documents, a JSONL file, takes its unchanged ones from there
+ReuseDocs = Callable[[str], tuple[dict[str, list[Passage]], str | None]]
 # Known(path, stat) -> the content hash recorded for that file when its stat shows no write since, or None
 Known = Callable[[str, os.stat_result], str | None]
 
@@ -314,7 +316,7 @@ def ingest(
                     if raw is None:
                         raw = _read(c, max_file_bytes, errors)
                 if taken:
-                    new, notes, digests = taken
+                    new, notes, digests, record.lines = taken
                     errors.extend(IngestError(name, n) for n in notes)
                     out.reused += 1
                 elif raw is None:  # could not be read after all: reported, not recorded
@@ -322,8 +324,9 @@ def ingest(
                         progress(done, out.files_seen, name)
                     continue
                 else:
-                    lend = reuse_docs(path) if reuse_docs else {}
-                    new, digests = _parse_and_chunk(worker, c, raw, parse_seconds, errors, doc_ids, passage_seen, record, lend)
+                    lend, lines = reuse_docs(path) if reuse_docs else ({}, None)
+                    new, digests = _parse_and_chunk(worker, c, raw, parse_seconds, errors, doc_ids, passage_seen, record, lend,
+                                                    lines)
                 del raw
                 for p in new:
                     if not record.docs or record.docs[-1][0] != p.doc_id:
@@ -354,16 +357,18 @@ def _free(passages: list[Passage], doc_ids: dict[str, str], passage_seen: set[st
 def _parse_and_chunk(
     worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError],
     doc_ids: dict[str, str], passage_seen: set[str], record: FileRecord, lend: dict[str, list[Passage]] | None = None,
+    lines: str | None = None,
 ) -> tuple[list[Passage], dict[str, str]]:
-    """(the file's passages, doc id -> digest of each of its documents as parsed)."""
+    """(the file's passages, doc id -> digest of each of its documents as parsed); `lines`: the file's previous line
+    table (`FileRecord.lines`)."""
     name = str(c.path)
     lend = lend or {}
     first_error = len(errors)
-    parsed, digests = _parse(worker, c, raw, seconds, errors, known=lend.keys())
+    parsed, digests, record.lines = _parse(worker, c, raw, seconds, errors, known=lend.keys(), lines=lines)
     got = _chunk_all(parsed, digests, lend, name, doc_ids, passage_seen, record, errors)
     if got is None:  # an id a document had is taken now: parsed in full, and renamed as a full build would
         del errors[first_error:]
-        parsed, digests = _parse(worker, c, raw, seconds, errors)
+        parsed, digests, record.lines = _parse(worker, c, raw, seconds, errors, lines=lines)
         got = _chunk_all(parsed, digests, {}, name, doc_ids, passage_seen, record, errors)
         assert got is not None
     return got
@@ -408,19 +413,20 @@ def _chunk_all(
 
 def _parse(
     worker: ParseWorker, c: _Candidate, raw: bytes, seconds: float, errors: list[IngestError], known: Collection[str] = (),
-) -> tuple[list[ParsedDocument | str], list[str]]:
-    """(documents, or the digest of those in `known`; each one's digest)."""
+    lines: str | None = None,
+) -> tuple[list[ParsedDocument | str], list[str], str | None]:
+    """(documents, or the digest of those in `known`; each one's digest; the file's line table, if its parser keeps one)."""
     name = str(c.path)
     rel = c.relative()
     try:
-        docs, notes, digests = worker.parse(rel, raw, slug_doc_id(rel), parse_budget(seconds, len(raw)), known)
+        docs, notes, digests, table = worker.parse(rel, raw, slug_doc_id(rel), parse_budget(seconds, len(raw)), known, lines)
     except ParseFailed as e:
         errors.append(IngestError(name, str(e)))
-        return [], []
+        return [], [], None
     errors.extend(IngestError(name, n) for n in notes)
     if not any(isinstance(d, str) or d.sections for d in docs):
         errors.append(IngestError(name, "no text found: nothing indexed"))
-    return docs, digests
+    return docs, digests, table
 
 
 def _unique_doc_id(doc: ParsedDocument, name: str, doc_ids: dict[str, str], errors: list[IngestError]) -> bool:

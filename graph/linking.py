@@ -5,7 +5,8 @@ byte for byte.
 A document is *changed* when its passages' rows differ from the previous generation's (added and
 deleted ones too); an unchanged file's documents come as hollow passages (no text, `previous.Hollow`)
 whose rows are copied from the previous generation (`store.Block`).  Then:
-- references: a passage's citations are taken from the previous generation when its document is unchanged;
+- references: a passage's citations are taken from the previous generation when its text is as it was there
+  (in a changed document too: its previous passages are read back anyway, for the mention counts);
   when every document name, file path and `:ref:` label still leads to the same documents
   (`ReferenceResolver.fingerprint`), a document's references are resolved again only if it changed or
   its resolution looked at a changed document (`ReferenceResolver.consulted`); otherwise all are.  The
@@ -14,7 +15,7 @@ whose rows are copied from the previous generation (`store.Block`).  Then:
 - containment lies inside a document: redone for changed documents, copied for the others;
 - mentions: the names a passage can mention are rebuilt from all passages (cheap: per-document
   lowercase words are counted in the state); when they are the same as before, only changed documents'
-  passages are scanned again, otherwise every passage is (its text read back), and the counts that drop
+  passages whose text changed are scanned again, otherwise every passage is (its text read back), and the counts that drop
   too common names are taken over all passages, as in a full build;
 - BM25: a copy of the previous index with changed documents replaced; their old passages still count in
   the term statistics until tantivy merges them, so once those stale passages pass `STALE_SHARE` of the
@@ -192,6 +193,12 @@ def _references(docs: _Docs, gone: set[str], resolver: ReferenceResolver, prev: 
             docs.fill({d})
             got = {p.id: extract_citations(p.text) for p in docs.by_doc[d]}
         citations.update(got)
+    for d in redo & gone & docs.by_doc.keys() & (prev.docs.keys() if prev else set()):  # changed: its passages' as they were
+        assert prev is not None
+        same = _same_text(prev, d, docs.by_doc[d])
+        got = _stored_citations([p for p in docs.by_doc[d] if p.id in same],
+                                prev.block("state/citations.jsonl", prev.docs[d].citations).read())
+        citations.update(got or {})
     refs = resolve_references(docs.passages(), resolver, only=redo, consulted=consulted, citations=citations)
     fresh = _by_doc_of(refs, lambda r: r.src, docs)
     consulted_out = {d: sorted(v) for d, v in consulted.items()}
@@ -209,6 +216,12 @@ def _citation_row(doc: str, passages: list[Passage], citations: dict[str, list[C
     """A document's citations for the state (one line, led by its id; nothing when it has none)."""
     rows = {p.id: [vars(c) for c in citations[p.id]] for p in passages if citations[p.id]}
     return encode_line({"doc": doc, "passages": rows}) if rows else b""
+
+
+def _same_text(prev: Previous, doc: str, passages: list[Passage]) -> set[str]:
+    """The ids of a changed document's passages whose text is as in the previous generation."""
+    before = {p.id: p.text for p in prev.passages_of(doc)}
+    return {p.id for p in passages if before.get(p.id) == p.text}
 
 
 def _stored_citations(passages: list[Passage], line: bytes) -> dict[str, list[Citation]] | None:
@@ -265,8 +278,11 @@ def _mentions(docs: _Docs, changed: set[str], dropped: set[str], resolver: Refer
         docs.fill()
         passages = docs.passages()
     trie = term_trie(terms)
+    # the names a passage contains are the previous generation's when the names and its text are the same
+    stored = {d: _same_text(prev, d, docs.by_doc[d]) for d in changed & old.keys()} if same and prev else {}
     hits = [
-        [terms[k] for k in old[p.doc_id].hits.get(p.id, [])] if same and p.doc_id not in changed else scan(p, trie)
+        [terms[k] for k in old[p.doc_id].hits.get(p.id, [])]
+        if same and (p.doc_id not in changed or p.id in stored.get(p.doc_id, ())) else scan(p, trie)
         for p in passages
     ]
     by_doc: dict[str, dict[str, list[str]]] = {}

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from graph.model import Mention, Passage
 from graph.resolver import ReferenceResolver
@@ -37,7 +38,7 @@ class _Term:
     doc: str
     exact: bool  # acronyms: the text must match case exactly
 
-    @property
+    @cached_property  # read for every name found in every passage
     def key(self) -> str:
         return " ".join(self.tokens)
 
@@ -58,8 +59,8 @@ def glossary_terms(passages: Sequence[Passage]) -> list[tuple[str, Passage]]:
     return out
 
 
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
 
 
 def _title_like(label: str) -> bool:
@@ -73,10 +74,7 @@ def lower_words(passages: Iterable[Passage]) -> set[str]:
     """Words written in lowercase somewhere other than at a passage's start: such a word alone is no name."""
     out: set[str] = set()
     for p in passages:
-        for i, m in enumerate(_TOKEN.finditer(p.text)):
-            t = m.group(0)
-            if i > 0 and t.islower():
-                out.add(t)
+        out.update(filter(str.islower, _TOKEN.findall(p.text)[1:]))
     return out
 
 
@@ -87,7 +85,7 @@ def mention_terms(passages: Sequence[Passage], r: ReferenceResolver, lower_vocab
     terms: list[_Term] = []
 
     def add(surface: str, dst: str, doc: str, exact: bool) -> None:
-        tk = tuple(t.lower() for t, _, _ in _tokens(surface))
+        tk = tuple(t.lower() for t in _tokens(surface))
         sig = [t for t in tk if t not in _STOP]
         if not sig or len(surface) < 3:
             return
@@ -155,7 +153,7 @@ def scan(p: Passage, trie: dict) -> list[_Term]:
     ts = _tokens(p.text)
     # a token that is not capitalised, a number or a stop word is in no name (`_case_ok`): no walk
     # starts or goes on through it (common lowercase words begin many titles' keys)
-    ok = [t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t, _, _ in ts]
+    ok = [t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t in ts]
     found: list[_Term] = []
     seen: set[int] = set()
     i, n = 0, len(ts)
@@ -163,14 +161,14 @@ def scan(p: Passage, trie: dict) -> list[_Term]:
         if not ok[i]:
             i += 1
             continue
-        node = trie.get(ts[i][0].lower())
+        node = trie.get(ts[i].lower())
         j, best, best_j = i, None, i
         while node is not None:
             term = node.get(None)
             if term is not None and _case_ok(term, ts[i:j + 1]):
                 best, best_j = term, j
             j += 1
-            node = node.get(ts[j][0].lower()) if j < n and ok[j] else None
+            node = node.get(ts[j].lower()) if j < n and ok[j] else None
         if best is not None:
             if id(best) not in seen:
                 seen.add(id(best))
@@ -226,8 +224,8 @@ def find_mentions(
                            max_df=max_df, min_df_cap=min_df_cap)
 
 
-def _case_ok(term: _Term, toks: list[tuple[str, int, int]]) -> bool:
+def _case_ok(term: _Term, toks: list[str]) -> bool:
     if term.exact:
-        return all(a == b.upper() or a == b for (a, _, _), b in zip(toks, term.surface.split())) and all(
-            t[0].isupper() or t[0].isdigit() for t, _, _ in toks)
-    return all(t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t, _, _ in toks)
+        return all(a == b.upper() or a == b for a, b in zip(toks, term.surface.split())) and all(
+            t[0].isupper() or t[0].isdigit() for t in toks)
+    return all(t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t in toks)

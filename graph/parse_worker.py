@@ -6,9 +6,11 @@ to a long-lived child (`python -m graph.parse_worker`) and kills it when the fil
 is up; the next file gets a fresh child.  Requests and replies are JSON lines (the raw
 bytes follow the request line), so nothing the child sends can run code here.
 
-Each document comes back with a digest of what was parsed (`digest`); a request can name digests the
-caller has already (a re-index of a changed JSONL file knows its unchanged documents), and for those
-the reply carries only the digest (a str in the list of documents), not the document.
+Each document comes back with a digest of what was parsed (`digest`, or the parser's own: `graph.parsers.
+LINE_PARSERS`); a request can name digests the caller has already (a re-index of a changed JSONL file knows
+its unchanged documents), and for those the reply carries only the digest (a str in the list of documents),
+not the document.  A parser of `LINE_PARSERS` also takes and gives back a table of what it read from each
+line (`lines`), so that a re-parse decodes only the lines that changed.
 """
 from __future__ import annotations
 
@@ -21,11 +23,11 @@ import sys
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from graph.model import ParsedDocument, Section
 
-__all__ = ["ParseFailed", "ParseWorker", "digest", "parse_budget"]
+__all__ = ["ParseFailed", "ParseWorker", "Parsed", "digest", "parse_budget"]
 
 _START_SECONDS = 120.0  # a cold start on a loaded machine; not counted in any file's budget
 _ROOT = str(Path(__file__).resolve().parents[1])  # the folder that holds the `graph` package
@@ -33,6 +35,13 @@ _ROOT = str(Path(__file__).resolve().parents[1])  # the folder that holds the `g
 
 class ParseFailed(Exception):
     """The file was not parsed; the message is one line saying why."""
+
+
+class Parsed(NamedTuple):
+    docs: list[ParsedDocument | str]  # a document whose digest the caller knows is that digest alone
+    notes: list[str]  # warnings
+    digests: list[str]  # each document's
+    lines: str | None  # the parser's line table of the file (`graph.parsers.LINE_PARSERS`) as JSON text, or None
 
 
 def parse_budget(seconds: float, size: int) -> float:
@@ -53,11 +62,12 @@ class ParseWorker:
         self.close()
 
     def parse(self, rel: str, raw: bytes, doc_id: str, seconds: float, known: Collection[str] = (),
-              ) -> tuple[list[ParsedDocument | str], list[str], list[str]]:
-        """(documents, warnings, each document's digest) of the file `rel` (its suffix picks the parser) within
-        `seconds`; a document whose digest is in `known` is given as that digest alone."""
+              lines: str | None = None) -> Parsed:
+        """The documents of the file `rel` (its suffix picks the parser) parsed within `seconds`; a document whose
+        digest is in `known` is given as that digest alone.  `lines`: the line table of a previous parse of the
+        file, for a parser that keeps one (JSON text: only the child decodes it)."""
         proc = self._child()
-        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw), "known": sorted(known)}).encode("utf-8") + b"\n"
+        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw), "known": sorted(known), "lines": lines}).encode("utf-8") + b"\n"
         try:
             assert proc.stdin is not None
             proc.stdin.write(header)
@@ -75,9 +85,10 @@ class ParseWorker:
         try:
             docs: list[ParsedDocument | str] = [d if isinstance(d, str) else _document(d) for d in reply["docs"]]
             digests = [str(h) for h in reply["digests"]]
-            if len(digests) != len(docs):
+            table = reply.get("lines")
+            if len(digests) != len(docs) or not isinstance(table, (str, type(None))):
                 raise TypeError
-            return docs, [str(n) for n in reply["notes"]], digests
+            return Parsed(docs, [str(n) for n in reply["notes"]], digests, table)
         except (KeyError, TypeError) as e:
             raise ParseFailed(f"the parser process sent a malformed reply ({type(e).__name__}): skipped") from None
 
@@ -163,28 +174,54 @@ def _answer(out: BinaryIO, reply: dict[str, Any]) -> None:
     out.flush()
 
 
+def _by_lines(parse: Any, path: Path, raw: bytes, req: dict[str, Any], notes: list[str]) -> tuple[list[Any], list[str], str]:
+    """A `LINE_PARSERS` parse with the request's line table; one that does not read as written is not used."""
+    try:
+        table = json.loads(req["lines"]) if isinstance(req.get("lines"), str) else None
+        if not isinstance(table, dict):
+            table = None
+    except ValueError:
+        table = None
+    known = set(req.get("known") or ())
+    if table is not None:
+        said: list[str] = []
+        try:
+            got, digests, lines = parse(path, raw, req["doc_id"], warn=said.append, known=known, table=table)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            pass  # a damaged table (or a file that cannot be parsed: said again below): every line is read
+        else:
+            notes.extend(said)
+            return got, digests, json.dumps(lines)
+    got, digests, lines = parse(path, raw, req["doc_id"], warn=notes.append, known=known)
+    return got, digests, json.dumps(lines)
+
+
 def _serve(inp: BinaryIO, out: BinaryIO) -> None:
-    from graph.parsers import ParseError, parser_for
+    from graph.parsers import LINE_PARSERS, ParseError, parser_for
 
     _answer(out, {"ready": True})
     while line := inp.readline():
         req = json.loads(line)
         raw = inp.read(req["size"])
         notes: list[str] = []
-        parse = parser_for(Path(req["path"]))
+        path = Path(req["path"])
+        known = set(req.get("known") or ())
+        parse, by_lines = parser_for(path), LINE_PARSERS.get(path.suffix.lower())
         try:
-            if parse is None:
+            if by_lines is not None:
+                got, digests, lines = _by_lines(by_lines, path, raw, req, notes)
+            elif parse is None:
                 raise ParseError(f"no parser for {req['path']}")
-            docs = parse(Path(req["path"]), raw, req["doc_id"], warn=notes.append)
+            else:
+                got, lines = parse(path, raw, req["doc_id"], warn=notes.append), None
+                digests = [digest(d) for d in got]
         except ParseError as e:
             _answer(out, {"error": str(e)})
         except Exception as e:  # a parser bug: reported for this file only
             _answer(out, {"error": f"{type(e).__name__}: {e}"})
         else:
-            known = set(req.get("known") or ())
-            digests = [digest(d) for d in docs]
-            _answer(out, {"docs": [h if h in known else _as_dict(d) for d, h in zip(docs, digests)], "notes": notes,
-                          "digests": digests})
+            docs = [h if h in known or isinstance(d, str) else _as_dict(d) for d, h in zip(got, digests)]
+            _answer(out, {"docs": docs, "notes": notes, "digests": digests, "lines": lines})
 
 
 if __name__ == "__main__":
@@ -192,3 +229,5 @@ if __name__ == "__main__":
     os.dup2(2, 1)  # a parser that prints cannot corrupt the replies
     sys.stdout = sys.stderr
     _serve(sys.stdin.buffer, replies)
+    replies.flush()
+    os._exit(0)  # every reply is out: no interpreter teardown for the parent to wait on (`ParseWorker.close`)

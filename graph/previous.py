@@ -105,10 +105,11 @@ class Previous:
     docs: dict[str, DocState]
     word_docs: dict[str, int]  # lowercase word -> how many documents write it (graph.mentions.lower_words)
     _paths: dict[str, Path] = field(default_factory=dict)
+    _read: dict[str, list[Passage]] = field(default_factory=dict)
 
-    def reuse(self, path: str, sha256: str) -> tuple[list[Passage], list[str], dict[str, str]] | None:
-        """The passages (hollow: without text; titles and paths as parsed), notes and documents' digests of an
-        unchanged file; None when it is new, changed, or had ids renamed."""
+    def reuse(self, path: str, sha256: str) -> tuple[list[Passage], list[str], dict[str, str], str | None] | None:
+        """The passages (hollow: without text; titles and paths as parsed), notes, documents' digests and line table
+        of an unchanged file; None when it is new, changed, or had ids renamed."""
         rec = self.files.get(path)
         if rec is None or rec.sha256 != sha256 or rec.renamed:
             return None
@@ -117,14 +118,16 @@ class Previous:
             if doc_id not in self.docs:
                 return None
             out.extend(self.docs[doc_id].hollow(title, source))
-        return out, list(rec.notes), {d[0]: d[3] for d in rec.docs if len(d) > 3}
+        return out, list(rec.notes), {d[0]: d[3] for d in rec.docs if len(d) > 3}, rec.lines
 
-    def reuse_docs(self, path: str) -> dict[str, list[Passage]]:
-        """digest -> the passages (hollow) of each document the previous index has of `path` (graph.ingest)."""
+    def reuse_docs(self, path: str) -> tuple[dict[str, list[Passage]], str | None]:
+        """(digest -> the passages (hollow) of each document the previous index has of `path`, the file's line table
+        then) (graph.ingest)."""
         rec = self.files.get(path)
         if rec is None or rec.renamed:
-            return {}
-        return {d[3]: self.docs[d[0]].hollow(d[1], d[2]) for d in rec.docs if len(d) > 3 and d[3] and d[0] in self.docs}
+            return {}, None
+        return ({d[3]: self.docs[d[0]].hollow(d[1], d[2]) for d in rec.docs if len(d) > 3 and d[3] and d[0] in self.docs},
+                rec.lines)
 
     def known_sha(self, path: str, st: os.stat_result) -> str | None:
         """The content hash recorded for `path` when its stat says it has not been written since; else None."""
@@ -143,9 +146,11 @@ class Previous:
         return Block(path, int(ref[0]), int(ref[1]), str(ref[2]))
 
     def passages_of(self, doc: str) -> list[Passage]:
-        """A document's passages read back from passages.jsonl (checked as a reader checks them)."""
-        ref = self.docs[doc].passages
-        return rows_at(Passage, self.generation / "passages.jsonl", int(ref[0]), int(ref[1]))
+        """A document's passages read back from passages.jsonl (checked as a reader checks them), once."""
+        if doc not in self._read:
+            ref = self.docs[doc].passages
+            self._read[doc] = rows_at(Passage, self.generation / "passages.jsonl", int(ref[0]), int(ref[1]))
+        return self._read[doc]
 
     def release(self) -> None:
         self.lease.release()

@@ -276,6 +276,26 @@ def test_unchanged_documents_are_neither_read_back_nor_parsed(tmp_path: Path, mo
     _same_as_full(src, index, tmp_path)
 
 
+def test_in_a_changed_document_only_passages_whose_text_changed_are_read_for_citations_and_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph import linking, resolver
+
+    monkeypatch.setattr(linking, "STALE_SHARE", 1.0)
+    src, index = tmp_path / "src", tmp_path / "index"
+    _write(src, FILES)
+    build_index([src], index)
+    extracted: list[str] = []
+    scanned: list[str] = []
+    real_extract, real_scan = resolver.extract_citations, linking.scan
+    monkeypatch.setattr(resolver, "extract_citations", lambda text: extracted.append(text) or real_extract(text))
+    monkeypatch.setattr(linking, "scan", lambda p, trie: scanned.append(p.id) or real_scan(p, trie))
+    records = FILES["data/records.jsonl"].replace("Conduct rule 4.1 text.", "Conduct rule 4.1, amended.")
+    _write(src, {"data/records.jsonl": records})
+    assert build_index([src], index).incremental.endswith("1 documents changed, references of 1 resolved again, 0 read back")
+    assert extracted == ["Conduct rule 4.1, amended."] and scanned == ["r3"]  # not r4, its unchanged neighbour
+    _same_as_full(src, index, tmp_path)
+
+
 def test_a_title_told_apart_anew_or_a_new_name_reads_back_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from graph import linking
 

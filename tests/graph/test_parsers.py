@@ -5,6 +5,7 @@ import json
 import os
 import time
 import zlib
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -337,6 +338,65 @@ def test_jsonl_ids_never_contain_slash_or_space() -> None:
     [doc] = jsonl_parser.parse(Path("c.jsonl"), b'{"_id": "a b/c", "text": "t"}', "c", warn=notes.append)
     assert doc.sections[0].id == "a-b-c"
     assert "replaced" in notes[0]
+
+
+_JSONL_LINES = [
+    b'{"_id": "a", "text": "fine", "doc_id": 1}', b"{not json", b'{"text": "no id"}', b'{"_id": "b"}', b'["a list"]',
+    b'{"_id": "a", "text": "again", "doc_id": 2}', b'{"_id": "c", "text": "  "}', b'{"_id": "d", "text": "", "passage_id": "4.1"}',
+    b"", b"  ", b"\xc2\xa0", b"\xff\xfe not UTF-8", b'\xef\xbb\xbf{"_id": "bom", "text": "t"}',
+    b'{"_id": 7, "text": "numeric id", "doc_name": "X", "ord": 2}', b'{"_id": "e f/g", "text": "t", "doc_name": "X", "ord": 1}',
+    b'{"_id": "h", "text": "t", "doc_name": "X", "doc_id": "Y"}', b'{"_id": "i", "text": "t", "doc_id": "X", "title": "Zed"}',
+    b'{"_id": "k", "text": "caf\xc3\xa9", "doc_name": "x ", "ord": true}', b'{"_id": "m", "text": "t", "doc_name": "x"}\r',
+    b'{"_id": "n", "text": "t", "doc_name": "x_", "passage_id": "2"}',
+]
+
+
+def _parsed(path: Path, raw: bytes, **kw) -> tuple[object, list[str]]:  # type: ignore[no-untyped-def]
+    notes: list[str] = []
+    try:
+        docs, digests, _ = jsonl_parser.parse_lines(path, raw, "c", warn=notes.append, **kw)
+    except ParseError as e:
+        return str(e), notes
+    return [(d if isinstance(d, str) else asdict(d), h) for d, h in zip(docs, digests)], notes
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_JSONL_LINES), max_size=10), st.lists(st.sampled_from(_JSONL_LINES), max_size=10),
+       st.sampled_from([b"\n", b"\r\n"]))
+def test_jsonl_reparse_with_the_previous_line_table_is_a_fresh_parse(before: list[bytes], after: list[bytes], nl: bytes) -> None:
+    path = Path("c.jsonl")
+    try:
+        _, old_digests, table = jsonl_parser.parse_lines(path, nl.join(before), "c")
+    except ParseError:
+        old_digests, table = [], None
+    fresh, notes = _parsed(path, nl.join(after))
+    again, notes_again = _parsed(path, nl.join(after), known=set(old_digests), table=table)
+    assert notes_again == notes
+    if isinstance(fresh, str):
+        assert again == fresh
+        return
+    assert [h for _, h in again] == [h for _, h in fresh]
+    # a document with a digest known already comes as that digest; the others as a fresh parse gives them
+    assert [d if h not in old_digests else h for d, h in fresh] == [d for d, _ in again]
+    assert [asdict(d) for d in jsonl_parser.parse(path, nl.join(after), "c")] == [d for d, _ in fresh]
+
+
+def test_jsonl_reparse_decodes_only_new_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [{"_id": f"r{i}", "doc_name": f"Doc {i % 3}", "passage_id": str(i), "text": f"Text {i}."} for i in range(30)]
+    raw = "".join(json.dumps(r) + "\n" for r in records).encode()
+    docs, digests, table = jsonl_parser.parse_lines(Path("c.jsonl"), raw, "c")
+    records[4]["text"] = "Changed."  # a record of Doc 1
+    records.append({"_id": "r30", "doc_name": "Doc 2", "text": "New."})
+    changed = "".join(json.dumps(r) + "\n" for r in records).encode()
+    decoded: list[str] = []
+    real = json.loads
+    monkeypatch.setattr(jsonl_parser.json, "loads", lambda s: decoded.append(s) or real(s))
+    again, digests_again, _ = jsonl_parser.parse_lines(Path("c.jsonl"), changed, "c", known=set(digests), table=table)
+    assert again[0] == digests[0] and isinstance(again[1], ParsedDocument) and isinstance(again[2], ParsedDocument)
+    assert digests_again[0] == digests[0] and digests_again[1:] != digests[1:]
+    # the two new lines, then the other records of the two documents built again (9 of Doc 1, 10 of Doc 2)
+    assert len(decoded) == 2 + 9 + 10
+    assert [asdict(d) for d in again[1:]] == [asdict(d) for d in jsonl_parser.parse(Path("c.jsonl"), changed, "c")[1:]]
 
 
 @pytest.mark.parametrize(("name", "count"), [("adgm", 13_732), ("hotpotqa100", 994), ("nfcorpus", 3_633)])
