@@ -43,7 +43,7 @@ from graph.sidecar import Sidecar, SidecarDamaged, read_sidecar, write_sidecar
 __all__ = [
     "FORMAT_VERSION", "IndexNotFound", "PassageTable", "StoredIndex", "StoredRows", "load_index", "load_rows",
     "write_index", "index_lock", "check_index_folder", "current_generation", "read_state", "Block", "encode_rows",
-    "open_generation", "rows_at", "StaleRows", "encode_line",
+    "open_generation", "rows_at", "StaleRows", "encode_line", "links_by_source",
 ]
 
 # 2: passages keep their source path, references their kind and the reason they are unresolved
@@ -91,10 +91,16 @@ class StoredIndex:
             ids = self.passages.ids if isinstance(self.passages, PassageTable) else [p.id for p in self.passages]
             self.by_id = {pid: i for i, pid in enumerate(ids)}
         if self.links_of is None:
-            by_src: dict[str, list[Reference | Mention]] = {}
-            for r in [*self.references, *self.mentions]:
-                by_src.setdefault(r.src, []).append(r)
-            self.links_of = lambda pid: by_src.get(pid, ())
+            self.links_of = links_by_source(self.references, self.mentions)
+
+
+def links_by_source(references: Iterable[Reference], mentions: Iterable[Mention]
+                    ) -> Callable[[str], Sequence[Reference | Mention]]:
+    """A passage's references, then its mentions, from lists of them all."""
+    by_src: dict[str, list[Reference | Mention]] = {}
+    for r in [*references, *mentions]:
+        by_src.setdefault(r.src, []).append(r)
+    return lambda pid: by_src.get(pid, ())
 
 
 class _Later(Sequence[Any]):

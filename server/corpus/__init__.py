@@ -9,7 +9,7 @@ from pathlib import Path
 from graph.backends import GraphStore, PassageStore
 from graph.graph import doc_node
 from graph.model import Mention, Passage, Reference
-from graph.store import PassageTable, StoredIndex, load_index
+from graph.store import PassageTable, StoredIndex, links_by_source, load_index
 from server.corpus.names import NameIndex
 from server.corpus.results import (
     DocumentInfo, DocumentList, FollowResult, NeighborPassage, NeighborsResult, OutlineEntry,
@@ -40,7 +40,7 @@ class Corpus:
         self.by_id = stored.by_id
         self.graph: GraphStore = stored.graph
         # a passage's references and mentions, as stored; shown as ReferenceInfo when asked for
-        self._links_of = stored.links_of
+        self._links_of = getattr(stored, "links_of", None) or links_by_source(stored.references, stored.mentions)
         self._docs: dict[str, list[int]] = defaultdict(list)
         table = self.passages if isinstance(self.passages, PassageTable) else None
         if table:
