@@ -1,7 +1,8 @@
 """One index folder holding the passages, their links and the BM25 index, swapped in atomically.
 
 Layout: DIR/CURRENT names the live generation folder DIR/gen-*/ with
-meta.json, passages.jsonl, references.jsonl, mentions.jsonl, containment.jsonl, bm25/.
+meta.json, passages.jsonl, references.jsonl, mentions.jsonl, containment.jsonl, bm25/, and sidecar/
+(`graph.sidecar`: what a server opens the generation from without reading every row).
 A new generation is written beside the old one and CURRENT is replaced with os.replace,
 so a reader (or a crash) only ever sees a complete generation.  A reader holds a shared lock
 on the generation folder it loaded (`StoredIndex.lease`) until it lets the index go; a writer
@@ -10,7 +11,8 @@ keeps it (the next `readtrail index` removes it once let go).  DIR/gen-*/state/ 
 incremental re-index reuses (`graph.incremental`); readers ignore it. Plain JSON: nothing
 loaded from disk can run code.  Loading trusts nothing in the folder: every file must be
 a regular file inside it (no links, FIFOs or devices), every row must have the types of
-its dataclass, and anything else is `IndexNotFound` with one line, never a traceback.
+its dataclass (checked when it is read, with a sidecar; at open, without one), and anything
+else is `IndexNotFound` with one line, never a traceback.
 """
 from __future__ import annotations
 
