@@ -36,7 +36,12 @@ LISTS = {  # query -> the words searched
     "lucene+questions": lambda q: query_words(q, STOP_WORDS, possessive=False),
     "possessive": lambda q: query_words(q, frozenset(), possessive=True),
     "possessive+lucene+questions": lambda q: query_words(q, STOP_WORDS, possessive=True),
+    # not shipped: also every dotted word ("9.2.1") as its parts, plain terms (tantivy's pruning stays on)
+    "split": lambda q: [part for w in query_words(q) for part in w.replace("'", ".").split(".") if part],
 }
+
+
+SHIPPED = "possessive+lucene+questions"  # what graph.index.query_words does by default
 
 
 def _as_given(bm25: BM25Index) -> BM25Index:
@@ -45,7 +50,8 @@ def _as_given(bm25: BM25Index) -> BM25Index:
     return bm25
 
 
-def quality(index: Path, data: Path, tasks: list[str], qrels_name: str = "qrels.tsv") -> dict:
+def quality(index: Path, data: Path, tasks: list[str], qrels_name: str = "qrels.tsv",
+            variants: list[str] = list(LISTS)) -> dict:
     corpus = Corpus.open(index)
     _as_given(corpus.stored.bm25)
     out = {}
@@ -53,25 +59,27 @@ def quality(index: Path, data: Path, tasks: list[str], qrels_name: str = "qrels.
         folder = data / task
         queries, qrels = load_queries(folder / "queries.jsonl"), load_qrels(folder / qrels_name)
         per = {}
-        for name, rewrite in LISTS.items():
+        for name, rewrite in ((n, LISTS[n]) for n in variants):
             def strategy(c: Corpus, q: str, depth: int, rewrite=rewrite) -> list[str]:
                 return [p.id for p, _ in c.bm25(" ".join(rewrite(q)), depth)]
             rep = evaluate(corpus, queries, qrels, strategy)
             per[name] = {"metrics": rep.metrics, "ndcg": {r["id"]: r["ndcg@10"] for r in rep.per_query}}
         out[task] = {name: {**per[name]["metrics"],
-                            **({"vs_none": paired_bootstrap(per["none"]["ndcg"], per[name]["ndcg"])} if name != "none" else {})}
-                     for name in LISTS}
-        print(task, json.dumps({k: (v["ndcg@10"], v.get("vs_none")) for k, v in out[task].items()}), flush=True)
+                            **{f"vs_{base}": paired_bootstrap(per[base]["ndcg"], per[name]["ndcg"])
+                               for base in ("none", SHIPPED) if base in per and base != name}}
+                     for name in variants}
+        print(task, json.dumps({k: (v["ndcg@10"], v.get("vs_none"), v.get(f"vs_{SHIPPED}")) for k, v in out[task].items()}),
+              flush=True)
     return out
 
 
-def latency(index: Path, questions: list[str]) -> dict:
+def latency(index: Path, questions: list[str], variants: list[str] = list(LISTS)) -> dict:
     corpus = Corpus.open(index)
     bm25 = _as_given(corpus.stored.bm25)
     for q in questions[:20]:
         bm25.search(q, 11)
     out = {}
-    for name, rewrite in LISTS.items():
+    for name, rewrite in ((n, LISTS[n]) for n in variants):
         cpu = []
         for q in questions:
             text = " ".join(rewrite(q))
@@ -122,12 +130,13 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=["."])
     ap.add_argument("--qrels", default="qrels.tsv", help="the judgements' file in each task folder")
     ap.add_argument("--latency-index", type=Path)
+    ap.add_argument("--variants", nargs="+", default=list(LISTS), choices=list(LISTS), help="'none' first")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    result = {"quality": quality(args.index, args.data, args.tasks, args.qrels)} if args.index else {}
+    result = {"quality": quality(args.index, args.data, args.tasks, args.qrels, args.variants)} if args.index else {}
     if args.latency_index:
         qs = list(load_queries(args.data / args.tasks[0] / "queries.jsonl").values())[:300]
-        result["latency"] = latency(args.latency_index, qs)
+        result["latency"] = latency(args.latency_index, qs, args.variants)
         result["gil"] = gil_released(args.latency_index, qs[:100])
         print(result["gil"], flush=True)
     if args.json:
