@@ -28,8 +28,11 @@ def test_query_syntax_is_inert(tiny_index: Path) -> None:
 
 
 def test_query_words_drop_common_words_and_possessives() -> None:
-    assert query_words("What is the firm's duty under Rule 9.2.1?") == ["firm", "duty", "under", "rule", "9.2.1"]
-    assert query_words("What is the firm's duty", frozenset(), possessive=False) == ["what", "is", "the", "firm's", "duty"]
+    assert query_words("What is the firm's duty under Rule 9.2.1?") == ["firm", "duty", "under", "rule", "9", "2", "1"]
+    assert query_words("What is the firm's duty under Rule 9.2.1?", dotted=False) == ["firm", "duty", "under", "rule", "9.2.1"]
+    assert query_words("What is the firm's duty", frozenset(), possessive=False, dotted=False) == [
+        "what", "is", "the", "firm's", "duty"]
+    assert query_words("doesn't it") == ["doesn", "t"]
     assert query_words("what is it") == ["what", "is", "it"]  # nothing but common words: all of them
 
 
