@@ -17,7 +17,7 @@ import networkx as nx
 
 from graph.model import Mention, Passage, Reference
 
-__all__ = ["EDGE_KINDS", "build_graph", "doc_node"]
+__all__ = ["EDGE_KINDS", "build_graph", "doc_node", "graph_from"]
 
 EDGE_KINDS = ("next", "prev", "parent", "child", "reference", "mention")
 _STRUCTURAL = ("next", "prev", "parent", "child")
@@ -41,6 +41,26 @@ def build_graph(
     `parent` points from a child to its container, `child` the other way; a document node is
     the parent of its passages that have no other parent. The graph is frozen (`nx.freeze`).
     """
+    titles: dict[str, str] = {}
+    for p in passages:
+        titles.setdefault(p.doc_id, p.doc_title)
+    return graph_from(
+        [p.id for p in passages], [p.doc_id for p in passages], titles, containment,
+        ((r.src, t, r.text) for r in references for t in r.targets), ((m.src, m.dst, m.term) for m in mentions),
+    )
+
+
+def graph_from(
+    ids: Sequence[str],
+    doc_of: Sequence[str],
+    titles: dict[str, str],
+    containment: Iterable[tuple[str, str]],
+    references: Iterable[tuple[str, str, str]],
+    mentions: Iterable[tuple[str, str, str]],
+) -> nx.MultiDiGraph:
+    """`build_graph` from plain values: passage ids and their documents' ids in reading order, each
+    document's title, (parent, child) pairs, (source, target, text) of reference and mention edges.
+    What `graph.store` builds from an index's sidecar arrays without a `Passage` per row."""
     g = nx.MultiDiGraph()
     nodes, succ, pred = g._node, g._succ, g._pred
 
@@ -71,36 +91,62 @@ def build_graph(
             key += 1
         keydict[key] = data
 
-    node_attrs: dict[str, dict[str, Any]] = {}
-    previous: Passage | None = None
-    for p in passages:
-        attrs = node_attrs.get(p.doc_id)
-        if attrs is None:
-            attrs = node_attrs[p.doc_id] = {"kind": "passage", "doc_id": p.doc_id}
-        add_node(p.id, attrs)
-        if previous is not None and previous.doc_id == p.doc_id:
-            add_edge(previous.id, p.id, "next")
-            add_edge(p.id, previous.id, "prev")
-        previous = p
+    node_attrs = {d: {"kind": "passage", "doc_id": d} for d in titles}
+    only_next, only_prev = _ONLY["next"], _ONLY["prev"]
+    previous: str | None = None
+    previous_doc: str | None = None
+    for pid, d in zip(ids, doc_of):
+        if pid in nodes:  # an id seen before (not from an index, whose ids are unique): the general path
+            add_node(pid, node_attrs[d])
+            if previous is not None and previous_doc == d:
+                add_edge(previous, pid, "next")
+                add_edge(pid, previous, "prev")
+        else:
+            nodes[pid] = node_attrs[d]
+            out: dict[str, Any] = {}
+            into: dict[str, Any] = {}
+            succ[pid] = out
+            pred[pid] = into
+            if previous is not None and previous_doc == d:  # a new node: both pairs are new
+                succ[previous][pid] = only_next
+                into[previous] = only_next
+                out[previous] = only_prev
+                pred[previous][pid] = only_prev
+        previous, previous_doc = pid, d
     has_parent: set[str] = set()
+    only_parent, only_child = _ONLY["parent"], _ONLY["child"]
     for parent, child in containment:
         if parent in nodes and child in nodes and parent != child:
-            add_edge(child, parent, "parent")
-            add_edge(parent, child, "child")
+            if parent in succ[child] or child in succ[parent]:  # a pair with edges already: its own key dict
+                add_edge(child, parent, "parent")
+                add_edge(parent, child, "child")
+            else:  # what add_edge does for two new pairs
+                succ[child][parent] = only_parent
+                pred[parent][child] = only_parent
+                succ[parent][child] = only_child
+                pred[child][parent] = only_child
             has_parent.add(child)
-    for p in passages:
-        node = doc_node(p.doc_id)
-        if node not in nodes:
-            add_node(node, {"kind": "document", "doc_id": p.doc_id, "title": p.doc_title})
-        if p.id not in has_parent:
-            add_edge(p.id, node, "parent")
-            add_edge(node, p.id, "child")
-    for ref in references:
-        for target in ref.targets:
-            if target in nodes and target != ref.src:
-                add_edge(ref.src, target, "reference", ref.text)
-    for m in mentions:
-        if m.dst in nodes and m.src in nodes and m.src != m.dst:
-            add_edge(m.src, m.dst, "mention", m.term)
+    doc_nodes: dict[str, str] = {}
+    for pid, d in zip(ids, doc_of):
+        node = doc_nodes.get(d)
+        if node is None:
+            node = doc_nodes[d] = doc_node(d)
+            if node not in nodes:
+                add_node(node, {"kind": "document", "doc_id": d, "title": titles[d]})
+        if pid not in has_parent:
+            if node in succ[pid]:  # not from an index (a passage id that is a document node's name)
+                add_edge(pid, node, "parent")
+                add_edge(node, pid, "child")
+            else:  # both pairs new, as add_edge would find them
+                succ[pid][node] = only_parent
+                pred[node][pid] = only_parent
+                succ[node][pid] = only_child
+                pred[pid][node] = only_child
+    for src, target, text in references:
+        if target in nodes and target != src:
+            add_edge(src, target, "reference", text)
+    for src, dst, term in mentions:
+        if dst in nodes and src in nodes and src != dst:
+            add_edge(src, dst, "mention", term)
     nx._clear_cache(g)
     return nx.freeze(g)

@@ -17,9 +17,34 @@ import tantivy
 
 from graph.model import Passage
 
-__all__ = ["BM25Index", "IndexHit", "build_bm25", "update_bm25"]
+__all__ = ["BM25Index", "IndexHit", "build_bm25", "update_bm25", "LUCENE_STOP_WORDS", "QUESTION_STOP_WORDS", "STOP_WORDS", "query_words"]
 
 _WORD = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*", re.UNICODE)
+# Lucene's English stop words (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET)
+LUCENE_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with".split())
+# the words of a question that name no subject (not the modal verbs of a rule: must, shall, may, should)
+QUESTION_STOP_WORDS = frozenset(
+    "what which who whom whose when where why how do does did can could would i we you me us my our your "
+    "has have had been were from its".split())
+STOP_WORDS = LUCENE_STOP_WORDS | QUESTION_STOP_WORDS
+_POSSESSIVE = re.compile(r"^([^\W_]+)'s$")
+_JOINED = re.compile(r"[.']")
+
+
+def query_words(query: str, stop: frozenset[str] = STOP_WORDS, possessive: bool = True, dotted: bool = True) -> list[str]:
+    """The words a query is searched with: its terms less `stop` words (all of them when nothing else is
+    left); with `possessive`, "firm's" as "firm"; with `dotted`, a word joined by dots or apostrophes
+    ("9.2.1", "doesn't") as its parts. Questions are an OR of their words; the commonest words have the
+    longest postings and cost most of a search for little ranking, and one word that tantivy reads as a
+    phrase ("9.2.1" is the phrase "9 2 1") turns off its top-k pruning for the whole query
+    (bench/stopwords.py: quality and time of each; BENCHMARKS.md, "Search at 1M")."""
+    words = BM25Index.terms(query)
+    if possessive:
+        words = [_POSSESSIVE.sub(r"\1", w) for w in words]
+    kept = [w for w in words if w not in stop] or words
+    return [part for w in kept for part in _JOINED.split(w) if part] if dotted else kept
 
 
 def _schema() -> tantivy.Schema:
@@ -108,6 +133,10 @@ class BM25Index:
 
     `positions`: passage id -> position in the stored passage list (indexes that store ids)."""
 
+    stop_words: frozenset[str] = STOP_WORDS  # dropped from queries (query_words)
+    possessive: bool = True
+    dotted: bool = True
+
     def __init__(self, folder: Path, positions: Mapping[str, int] | None = None) -> None:
         self._index = tantivy.Index.open(str(folder))
         self._index.reload()
@@ -122,7 +151,7 @@ class BM25Index:
         return _WORD.findall(query.lower())
 
     def search(self, query: str, limit: int, offset: int = 0, doc_id: str | None = None) -> list[IndexHit]:
-        words = self.terms(query)
+        words = query_words(query, self.stop_words, self.possessive, self.dotted)
         if not words or limit <= 0:
             return []
         text = " ".join(words)

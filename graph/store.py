@@ -1,7 +1,8 @@
 """One index folder holding the passages, their links and the BM25 index, swapped in atomically.
 
 Layout: DIR/CURRENT names the live generation folder DIR/gen-*/ with
-meta.json, passages.jsonl, references.jsonl, mentions.jsonl, containment.jsonl, bm25/.
+meta.json, passages.jsonl, references.jsonl, mentions.jsonl, containment.jsonl, bm25/, and sidecar/
+(`graph.sidecar`: what a server opens the generation from without reading every row).
 A new generation is written beside the old one and CURRENT is replaced with os.replace,
 so a reader (or a crash) only ever sees a complete generation.  A reader holds a shared lock
 on the generation folder it loaded (`StoredIndex.lease`) until it lets the index go; a writer
@@ -10,11 +11,13 @@ keeps it (the next `readtrail index` removes it once let go).  DIR/gen-*/state/ 
 incremental re-index reuses (`graph.incremental`); readers ignore it. Plain JSON: nothing
 loaded from disk can run code.  Loading trusts nothing in the folder: every file must be
 a regular file inside it (no links, FIFOs or devices), every row must have the types of
-its dataclass, and anything else is `IndexNotFound` with one line, never a traceback.
+its dataclass (checked when it is read, with a sidecar; at open, without one), and anything
+else is `IndexNotFound` with one line, never a traceback.
 """
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import io
 import json
@@ -32,16 +35,17 @@ from pathlib import Path
 from typing import Any
 
 from graph.backends import GraphStore, PassageStore, TextIndex
-from graph.graph import build_graph
+from graph.graph import build_graph, graph_from
 from graph.index import BM25Index, build_bm25
 from graph.model import Mention, Passage, Reference
 from graph.printable import printable
 from graph.safe_open import FileRefused, file_kind, open_regular
+from graph.sidecar import Sidecar, SidecarDamaged, read_sidecar, write_sidecar
 
 __all__ = [
     "FORMAT_VERSION", "IndexNotFound", "PassageTable", "StoredIndex", "StoredRows", "load_index", "load_rows",
     "write_index", "index_lock", "check_index_folder", "current_generation", "read_state", "Block", "encode_rows",
-    "open_generation", "rows_at", "StaleRows", "encode_line",
+    "open_generation", "rows_at", "StaleRows", "encode_line", "links_by_source",
 ]
 
 # 2: passages keep their source path, references their kind and the reason they are unresolved
@@ -63,9 +67,9 @@ class _Damaged(ValueError):
     """What is wrong with one file of a generation, in a few words."""
 
 
-def _damaged(folder: Path, what: str) -> IndexNotFound:
+def _damaged(folder: Path, what: object) -> IndexNotFound:
     return IndexNotFound(
-        f"the index in {printable(str(folder))} is damaged ({printable(what)[:300]}); rebuild it with `readtrail index`"
+        f"the index in {printable(str(folder))} is damaged ({printable(str(what))[:300]}); rebuild it with `readtrail index`"
     )
 
 
@@ -75,17 +79,84 @@ class StoredIndex:
     generation: Path
     meta: dict[str, Any]
     passages: PassageStore  # a PassageTable when loaded: rows read on demand
-    references: list[Reference]
-    mentions: list[Mention]
+    references: Sequence[Reference]  # when loaded with a sidecar: read from disk on first use
+    mentions: Sequence[Mention]
     graph: GraphStore  # a frozen nx.MultiDiGraph when loaded
     bm25: TextIndex  # a BM25Index (tantivy) when loaded
     by_id: dict[str, int] = field(default_factory=dict)
     lease: _Lease | None = None
+    # a passage's references, then its mentions, as stored (by passage id); default: from the two lists
+    links_of: Callable[[str], Sequence[Reference | Mention]] | None = None
 
     def __post_init__(self) -> None:
         if not self.by_id:
             ids = self.passages.ids if isinstance(self.passages, PassageTable) else [p.id for p in self.passages]
             self.by_id = {pid: i for i, pid in enumerate(ids)}
+        if self.links_of is None:
+            self.links_of = links_by_source(self.references, self.mentions)
+
+
+def links_by_source(references: Iterable[Reference], mentions: Iterable[Mention]
+                    ) -> Callable[[str], Sequence[Reference | Mention]]:
+    """A passage's references, then its mentions, from lists of them all."""
+    by_src: dict[str, list[Reference | Mention]] = {}
+    for r in [*references, *mentions]:
+        by_src.setdefault(r.src, []).append(r)
+    return lambda pid: by_src.get(pid, ())
+
+
+class _Later(Sequence[Any]):
+    """A list read when first used (the references of an index opened with a sidecar: only evaluation
+    reads them all)."""
+
+    def __init__(self, load: Callable[[], list[Any]]) -> None:
+        self._load, self._rows = load, None
+
+    def _all(self) -> list[Any]:
+        if self._rows is None:
+            self._rows = self._load()
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._all()[i]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._all())
+
+
+class _LinkTable:
+    """A passage's references and mentions read from references.jsonl and mentions.jsonl when asked for
+    (rows found through the sidecar, checked when read; the last `cache` passages' kept)."""
+
+    def __init__(self, gen: Path, root: Path, sidecar: Sidecar, by_id: dict[str, int], cache: int = 4096) -> None:
+        self._root, self._by_id = root, by_id
+        self._files = {kind: open_regular(gen / name, root) for kind, name in
+                       (("ref", "references.jsonl"), ("men", "mentions.jsonl"))}
+        self._csr = {kind: tuple(sidecar.arrays[f"{kind}_{k}"] for k in ("ptr", "rows", "off")) for kind in self._files}
+        self.of = lru_cache(maxsize=cache)(self._read)
+
+    def _read(self, pid: str) -> tuple[Reference | Mention, ...]:
+        pos = self._by_id.get(pid)
+        if pos is None:
+            return ()
+        out: list[Reference | Mention] = []
+        for kind, cls in (("ref", Reference), ("men", Mention)):
+            ptr, rows, off = self._csr[kind]
+            fd = self._files[kind].fileno()
+            for r in rows[ptr[pos]:ptr[pos + 1]].tolist():
+                start, end = int(off[r]), int(off[r + 1])
+                where = f"{self._files[kind].name} row {r + 1}"
+                try:
+                    obj = _check_row(cls, json.loads(os.pread(fd, end - start, start)), where)
+                except (ValueError, RecursionError) as e:
+                    raise _damaged(self._root, e if isinstance(e, _Damaged) else f"{where}: not JSON") from None
+                if obj.src != pid:
+                    raise _damaged(self._root, f"{where} is not a link of {pid} as the sidecar says")
+                out.append(obj)
+        return tuple(out)
 
 
 @dataclass
@@ -277,8 +348,20 @@ class PassageTable(Sequence[Passage]):
     after it left the cache: passages are values, never changed by the read side). The file stays
     open: a newer generation replacing this one does not change what this table reads."""
 
-    def __init__(self, path: Path, root: Path, cache: int = 4096) -> None:
+    def __init__(self, path: Path, root: Path, cache: int = 4096, sidecar: Sidecar | None = None) -> None:
         self._file = open_regular(path, root)
+        self._name, self._root = path.name, root
+        self._checked = sidecar is None  # rows checked at open; with a sidecar, each row when it is read
+        if sidecar is not None:
+            self.ids = sidecar.ids
+            self.doc_ids = sidecar.doc_ids
+            self.doc_titles = dict(zip(sidecar.doc_ids, sidecar.doc_titles))
+            self._doc_of, self._offsets = array("i"), array("q")
+            self._doc_of.frombytes(sidecar.arrays["doc_of"].astype("i", copy=False).tobytes())
+            self._offsets.frombytes(sidecar.arrays["offsets"].astype("q", copy=False).tobytes())
+            self._fd = self._file.fileno()
+            self._get = lru_cache(maxsize=cache)(self._read)
+            return
         self.ids: list[str] = []
         self.doc_ids: list[str] = []  # documents in order of first passage
         self.doc_titles: dict[str, str] = {}
@@ -310,11 +393,25 @@ class PassageTable(Sequence[Passage]):
 
     def _read(self, i: int) -> Passage:
         start = self._offsets[i]
-        return Passage(**json.loads(os.pread(self._fd, self._offsets[i + 1] - start, start)))
+        raw = os.pread(self._fd, self._offsets[i + 1] - start, start)
+        if self._checked:
+            return Passage(**json.loads(raw))
+        where = f"{self._name} row {i + 1}"
+        try:
+            p = _check_row(Passage, json.loads(raw), where)
+        except (ValueError, RecursionError) as e:  # _Damaged, not JSON, not UTF-8
+            raise _damaged(self._root, e if isinstance(e, _Damaged) else f"{where}: not JSON") from None
+        if p.id != self.ids[i] or p.doc_id != self.doc_id(i):
+            raise _damaged(self._root, f"{where} is not the passage the sidecar says")
+        return p
 
     def doc_id(self, i: int) -> str:
         """The document of passage `i`, without reading its row."""
         return self.doc_ids[self._doc_of[i]]
+
+    def doc_positions(self) -> Sequence[int]:
+        """Each passage's document as its position in `doc_ids`."""
+        return self._doc_of
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -418,6 +515,7 @@ def write_index(
             _write_jsonl(tmp / "mentions.jsonl", _as_rows(Mention, mentions))
             _write_jsonl(tmp / "containment.jsonl", (
                 c if isinstance(c, (bytes, Block)) else {"parent": c[0], "child": c[1]} for c in containment))
+            write_sidecar(tmp)
             if bm25 is None:
                 build_bm25(passages, tmp / "bm25", progress=progress)
             else:
@@ -562,6 +660,57 @@ def load_rows(folder: Path, table: bool = False) -> StoredRows:
 def load_index(folder: Path) -> StoredIndex:
     """The live generation of the index in `folder`; IndexNotFound (one line) if none or damaged."""
     folder = Path(folder).resolve()
+    with _no_gc():
+        gen, lease, meta = _open_generation(folder)
+        with _reading(folder):
+            try:
+                sidecar = read_sidecar(gen, folder)
+            except SidecarDamaged:  # not the files beside it: read them as an index without one (checks every row)
+                sidecar = None
+            if sidecar is not None:
+                return _load_with_sidecar(folder, gen, lease, meta, sidecar)
+        lease.release()
+        return _load_rows_index(folder)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic collector off while millions of dicts are made (each collection would walk all of them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_with_sidecar(folder: Path, gen: Path, lease: _Lease, meta: dict[str, Any], sidecar: Sidecar) -> StoredIndex:
+    """Open a generation from its sidecar: no row read until it is asked for."""
+    table = PassageTable(gen / "passages.jsonl", folder, sidecar=sidecar)
+    by_id = {pid: i for i, pid in enumerate(table.ids)}
+    bm25 = BM25Index(gen / "bm25", by_id)
+    a, node = sidecar.arrays, sidecar.node
+    ids = sidecar.ids
+    doc_of = [sidecar.doc_ids[d] for d in a["doc_of"].tolist()]
+    texts, terms = sidecar.ref_texts, sidecar.mention_terms
+    g = graph_from(
+        ids, doc_of, dict(zip(sidecar.doc_ids, sidecar.doc_titles)),
+        ((ids[p], ids[c]) for p, c in a["cont"].tolist()),
+        ((node(s), node(t), texts[k]) for s, t, k in a["ref_edges"].tolist()),
+        ((node(s), node(t), terms[k]) for s, t, k in a["men_edges"].tolist()),
+    )
+    links = _LinkTable(gen, folder, sidecar, by_id)
+    return StoredIndex(
+        folder=folder, generation=gen, meta=meta, passages=table,
+        references=_Later(lambda: list(_rows(Reference, gen / "references.jsonl", folder))),
+        mentions=_Later(lambda: list(_rows(Mention, gen / "mentions.jsonl", folder))),
+        graph=g, bm25=bm25, by_id=by_id, lease=lease, links_of=links.of,
+    )
+
+
+def _load_rows_index(folder: Path) -> StoredIndex:
+    """Open a generation written before sidecars: every row read and checked."""
     rows = load_rows(folder, table=True)
     table = rows.passages
     assert isinstance(table, PassageTable)

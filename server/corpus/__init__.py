@@ -9,7 +9,7 @@ from pathlib import Path
 from graph.backends import GraphStore, PassageStore
 from graph.graph import doc_node
 from graph.model import Mention, Passage, Reference
-from graph.store import PassageTable, StoredIndex, load_index
+from graph.store import PassageTable, StoredIndex, links_by_source, load_index
 from server.corpus.names import NameIndex
 from server.corpus.results import (
     DocumentInfo, DocumentList, FollowResult, NeighborPassage, NeighborsResult, OutlineEntry,
@@ -40,21 +40,22 @@ class Corpus:
         self.by_id = stored.by_id
         self.graph: GraphStore = stored.graph
         # a passage's references and mentions, as stored; shown as ReferenceInfo when asked for
-        self._raw_refs: dict[str, list[Reference | Mention]] = defaultdict(list)
-        for r in stored.references:
-            self._raw_refs[r.src].append(r)
-        for m in stored.mentions:
-            self._raw_refs[m.src].append(m)
+        self._links_of = getattr(stored, "links_of", None) or links_by_source(stored.references, stored.mentions)
         self._docs: dict[str, list[int]] = defaultdict(list)
         table = self.passages if isinstance(self.passages, PassageTable) else None
-        for i in range(len(self.passages)):
-            self._docs[table.doc_id(i) if table else self.passages[i].doc_id].append(i)
+        if table:
+            docs = [self._docs[d] for d in table.doc_ids]  # in order of first passage, as below
+            for i, d in enumerate(table.doc_positions()):
+                docs[d].append(i)
+        else:
+            for i in range(len(self.passages)):
+                self._docs[self.passages[i].doc_id].append(i)
         self._doc_titles = dict(table.doc_titles) if table else {p.doc_id: p.doc_title for p in self.passages}
         self._titles: dict[str, list[str]] = defaultdict(list)
         for doc_id, title in self._doc_titles.items():
             self._titles[title.strip().lower()].append(doc_id)
         self._passage_names = NameIndex(self.by_id)
-        self._doc_ids = NameIndex(self._docs)
+        self._doc_ids = NameIndex(list(self._docs))
         self._title_names = NameIndex(self._doc_titles.values())
 
     @classmethod
@@ -71,7 +72,7 @@ class Corpus:
         return self.passages[self.by_id[pid]]
 
     def references_of(self, pid: str) -> list[ReferenceInfo]:
-        return [_info(r) for r in self._raw_refs.get(pid, ())]
+        return [_info(r) for r in self._links_of(pid)]
 
     def document_id(self, document: str) -> str:
         """Accept a document id or its title (case-insensitive); a title two documents share is refused."""
@@ -96,7 +97,7 @@ class Corpus:
         truncated = len(text) > max_chars
         if truncated:
             text = text[:max_chars].rstrip() + " …"
-        raw = self._raw_refs.get(p.id, ())
+        raw = self._links_of(p.id)
         cap = LIMITS["refs_per_hit"]
         refs = [_info(r) for r in raw[:cap + 1]]  # a passage can cite hundreds: build only what is shown
         return PassageHit(

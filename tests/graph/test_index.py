@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from graph.index import BM25Index
+from graph.index import BM25Index, query_words
 from graph.store import load_index
 
 
@@ -25,3 +25,19 @@ def test_query_syntax_is_inert(tiny_index: Path) -> None:
     for q in ['title:"(( AND OR', "*:*", "doc_id:gen", "NOT money", "+++---", ""]:
         ix.search(q, 5)  # never raises
     assert ix.search("+++---", 5) == []
+
+
+def test_query_words_drop_common_words_and_possessives() -> None:
+    assert query_words("What is the firm's duty under Rule 9.2.1?") == ["firm", "duty", "under", "rule", "9", "2", "1"]
+    assert query_words("What is the firm's duty under Rule 9.2.1?", dotted=False) == ["firm", "duty", "under", "rule", "9.2.1"]
+    assert query_words("What is the firm's duty", frozenset(), possessive=False, dotted=False) == [
+        "what", "is", "the", "firm's", "duty"]
+    assert query_words("doesn't it") == ["doesn", "t"]
+    assert query_words("what is it") == ["what", "is", "it"]  # nothing but common words: all of them
+
+
+def test_a_question_of_common_words_still_finds_passages(tiny_index: Path) -> None:
+    stored = load_index(tiny_index)
+    assert stored.bm25.search("to the", 3)  # "to" and "the" are searched when nothing else is left
+    with_common = [h.pos for h in stored.bm25.search("what are the reporting duties of the officer", 3)]
+    assert with_common and with_common == [h.pos for h in stored.bm25.search("reporting duties officer", 3)]
