@@ -271,10 +271,19 @@ class Services:
         check_arguments(question, strategy, steps, seconds, k)  # before loading anything
         model = self.chat_model() if strategy in NEEDS_MODEL else None
         fit_torch_threads()  # the reranker encodes the question at every step
-        stage = self.first_stage() if self.search_mode != "bm25" else None
-        return deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
-                           on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),
-                           first_stage=stage, plan_options=self.plan_options())
+        stage, note = None, None
+        if self.search_mode != "bm25":
+            if self._warmed.is_set() or self.first_stage().dense_ready:
+                stage = self.first_stage()
+            else:  # never wait for every passage's vector (hours on a large corpus): seed as search does meanwhile
+                note = (f"seeded by BM25: passage vectors for {self.search_mode} seeds are not ready yet "
+                        "(the warm-up is encoding them; `readtrail warm-reranker` or `index --vectors` does it ahead)")
+        result = deep_search(self.corpus, self.reranker(), question, strategy, steps, seconds, k, model=model,
+                             on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),
+                             first_stage=stage, plan_options=self.plan_options())
+        if note:
+            result = result.model_copy(update={"note": f"{result.note}; {note}" if result.note else note})
+        return result
 
 
 def open_services(settings: Settings, corpus: Corpus | None = None, **parts: Any) -> Services:

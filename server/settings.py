@@ -30,6 +30,16 @@ def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"READTRAIL_WARM_WAIT={value!r}: give seconds, e.g. 30") from None
+    if not seconds >= 0:
+        raise ValueError(f"READTRAIL_WARM_WAIT={value!r}: give 0 or more seconds")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path  # vector caches, the sample index, feedback, assembled GGUF models
@@ -45,6 +55,9 @@ class Settings:
     search_mode: str | None = None  # bm25, dense, hybrid; None: server.retrieval.DEFAULT_MODE
     deep_search_running: int = 2
     deep_search_waiting: int = 4
+    # deep_search waits this long for the warm-up, then walks anyway: seeds from BM25 until the passage
+    # vectors are ready, the reranker encoding what it touches (a large corpus's warm-up takes hours)
+    warm_wait_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **given: Any) -> Settings:
@@ -65,6 +78,8 @@ class Settings:
             "warm": env.get("READTRAIL_WARM", "1").strip().lower() not in ("0", "false", "no", "off"),
             "search_mode": env.get("READTRAIL_SEARCH_MODE") or None,
         }
+        if env.get("READTRAIL_WARM_WAIT"):
+            values["warm_wait_s"] = _seconds(env["READTRAIL_WARM_WAIT"])
         values.update({k: v for k, v in given.items() if v is not None})
         return cls(**values)
 

@@ -24,7 +24,10 @@ def err(msg: str) -> None:
 
 
 def settings_from(index: str | Path | None = None, **given: Any) -> Settings:
-    return Settings.from_env(index=index, **given)
+    try:
+        return Settings.from_env(index=index, **given)
+    except ValueError as exc:  # a READTRAIL_* variable that does not parse: say which, no traceback
+        raise click.UsageError(str(exc)) from None
 
 
 def build(sources: list[Path], index: Path, **limits: Any) -> None:

@@ -46,7 +46,8 @@ class DeepSearchResult(BaseModel):
     stopped: str = Field(description="Why it ended: stop, max_steps, max_seconds, exhausted.")
     candidates: int = Field(description="How many passages were scored.")
     ms: float
-    note: str | None = Field(default=None, description="Set when the time budget cut the search short.")
+    note: str | None = Field(default=None, description="Set when the time budget cut the search short, or "
+                             "when the seeds came from BM25 because the passage vectors were not ready yet.")
 
     def ranked_ids(self) -> list[str]:
         return [e.id for e in self.evidence]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from server.corpus import Corpus
 from server.services import latest_model, reranker_spec
 from tests.conftest import make_services, settings_for
@@ -40,6 +42,9 @@ def test_settings_read_the_environment_once_and_options_win(tmp_path: Path) -> N
     assert s.reranker == "/from/flag" and s.home == tmp_path and not s.warm and s.is_sample
     assert s.allowed_hosts == ("a.example", "b.example") and s.feedback_db == tmp_path / "feedback.sqlite3"
     assert Settings.from_env(env, index=str(tmp_path / "idx")).index_models == tmp_path / "idx" / "models"
+    assert s.warm_wait_s == 30.0 and Settings.from_env({**env, "READTRAIL_WARM_WAIT": "2.5"}).warm_wait_s == 2.5
+    with pytest.raises(ValueError, match="READTRAIL_WARM_WAIT='soon': give seconds"):
+        Settings.from_env({**env, "READTRAIL_WARM_WAIT": "soon"})
 
 
 def _served(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]

@@ -114,3 +114,44 @@ def test_the_lifespan_warms_the_reranker_and_the_first_deep_search_steps(corpus:
     assert not out.is_error and out.structured_content["steps"] >= 1  # type: ignore[attr-defined]
     assert rr.precomputed == len(corpus.passages)  # every passage vector was built before the walk
     assert services.wait_warm(0)
+
+
+class NeverWarm(OverlapReranker):
+    """A reranker whose warm-up outlasts the wait (a large corpus's: hours), with a tiny dense side."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.release = threading.Event()
+
+    def precompute(self, passages: list[object], progress: object = None) -> None:
+        self.release.wait(30)
+
+    def encode_queries(self, texts: list[str]):
+        import numpy as np
+
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    def passage_matrix(self, passages: list[object]):
+        import numpy as np
+
+        return np.ones((len(passages), 4), dtype=np.float32)
+
+
+def test_deep_search_waits_for_the_warm_up_only_so_long_then_seeds_from_bm25(corpus: Corpus, tmp_path: Path) -> None:
+    import time
+
+    rr = NeverWarm()
+    services = make_services(corpus, tmp_path, reranker_override=rr, warm=True, search_mode="hybrid", warm_wait_s=0.3)
+    try:
+        t = time.monotonic()
+        out, progress = _call(services, {"question": QUESTION, "max_steps": 2})
+        assert time.monotonic() - t < 20  # not the warm-up's 30 s
+        result = out.structured_content  # type: ignore[attr-defined]
+        assert not out.is_error and result["evidence"], result
+        assert "seeded by BM25" in result["note"] and "warm up" in progress[0][2]
+        assert not services.wait_warm(0)  # answered while the warm-up was still running
+    finally:
+        rr.release.set()
+    assert services.wait_warm(10)
