@@ -102,6 +102,7 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _parts: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _warmed: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _warm_wait_over: bool = field(default=False, init=False, repr=False)
     _watch: CorpusWatch | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -206,7 +207,7 @@ class Services:
             self._warmed.set()
 
     def warm_in_background(self) -> threading.Thread:
-        """Warm in a thread (the server answers search meanwhile); deep_search waits for it."""
+        """Warm in a thread (the server answers search meanwhile); deep_search waits for it, so long."""
         def run() -> None:
             try:
                 self.warm()
@@ -214,12 +215,28 @@ class Services:
             except Exception as exc:  # noqa: BLE001  (reported; the first call will raise it again, clearly)
                 print(f"readtrail: could not warm the reranker: {exc}", file=sys.stderr)
         self._warmed.clear()
+        self._warm_wait_over = False
         thread = threading.Thread(target=run, name="readtrail-warm", daemon=True)
         thread.start()
         return thread
 
     def wait_warm(self, timeout: float | None = None) -> bool:
         return self._warmed.wait(timeout)
+
+    @property
+    def warm_wait_over(self) -> bool:
+        """True once a deep_search has waited its bound for this warm-up."""
+        return self._warm_wait_over
+
+    def wait_warm_once(self, timeout: float) -> bool:
+        """deep_search's wait for the warm-up: at most `timeout`, and once a call has waited that long the
+        later ones do not wait again (they seed from BM25 until the vectors are ready). True: warm."""
+        if self._warm_wait_over:
+            return self._warmed.is_set()
+        warm = self._warmed.wait(timeout)
+        if not warm:
+            self._warm_wait_over = True
+        return warm
 
     # -- verbs beyond the corpus ------------------------------------------------------------------
     def search(self, query: str, k: int = 10, offset: int = 0, document: str | None = None, max_chars: int = 600,

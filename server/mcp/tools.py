@@ -146,9 +146,9 @@ def register_tools(mcp: MCPServer) -> None:
             anyio.from_thread.run(ctx.report_progress, step, total, message)
 
         async with services.gate.slot():
-            if not services.wait_warm(0):  # a bounded wait: past it, BM25 seeds until the vectors are ready
+            if not services.wait_warm(0) and not services.warm_wait_over:  # bounded, once: then BM25 seeds
                 await ctx.report_progress(0, 1, "waiting for the reranker to warm up")
-                await anyio.to_thread.run_sync(lambda: services.wait_warm(services.settings.warm_wait_s))
+                await anyio.to_thread.run_sync(lambda: services.wait_warm_once(services.settings.warm_wait_s))
             return await anyio.to_thread.run_sync(
                 lambda: services.deep_search(question, strategy, max_steps, max_seconds, k, on_step=on_step))
 

@@ -59,9 +59,28 @@ class EmbeddingReranker:
             self.query_encoder = SentenceTransformer(str(query_encoder), device="cpu", local_files_only=True)
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        with self._model_lock:
-            return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=show_progress)
+        """Unit vectors, row i for texts[i]. The model is taken one batch at a time (longest texts first, as
+        sentence-transformers orders them), so a question's few passages wait for one batch of a long
+        encoding running beside them (the server's warm-up of a large corpus), not for all of it."""
+        if len(texts) <= self.batch_size:
+            with self._model_lock:
+                return self._encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        starts = range(0, len(order), self.batch_size)
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="Batches", unit="batch")
+        for start in starts:
+            rows = order[start:start + self.batch_size]
+            with self._model_lock:
+                out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
 
     def vectors(self, passages: Sequence[Passage], show_progress: bool = False) -> np.ndarray:
         keys = [text_key(p.id, p.text) for p in passages]

@@ -161,3 +161,15 @@ def test_fusion_cli_fits_on_the_first_stage_serving_uses(tiny_index: Path, tmp_p
         assert r.exit_code == 0, r.output
         cards = "".join(f.read_text(encoding="utf-8") for f in (tmp_path / mode).rglob("*.json"))
         assert f'"candidates_from": "{mode}"' in cards
+
+
+def test_encoding_in_batches_keeps_each_texts_row(zero_shot, tiny_corpus: Corpus) -> None:
+    import numpy as np
+
+    from server.rerank.embedding import EmbeddingReranker, minilm_path
+
+    texts = [p.text for p in tiny_corpus.passages] + ["a short one", "a somewhat longer question about reports"]
+    small = EmbeddingReranker(minilm_path(), batch_size=2)  # the model is taken two texts at a time
+    batched = small.encode(texts)
+    one_by_one = np.stack([small.encode([t])[0] for t in texts])
+    assert batched.shape == one_by_one.shape and np.allclose(batched, one_by_one, atol=1e-5)
