@@ -66,7 +66,7 @@ class EmbeddingReranker:
             with self._model_lock:
                 return self._encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.empty((len(texts), self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        out = np.empty((len(texts), self._dimension()), dtype=np.float32)
         starts = range(0, len(order), self.batch_size)
         if show_progress:
             from tqdm.auto import tqdm
@@ -77,6 +77,10 @@ class EmbeddingReranker:
             with self._model_lock:
                 out[rows] = self._encode_batch([texts[i] for i in rows])
         return out
+
+    def _dimension(self) -> int:
+        get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(get())
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
@@ -92,7 +96,7 @@ class EmbeddingReranker:
             self.cache.put_many(todo, vecs)
             fresh = dict(zip(todo, vecs))
             found = [v if v is not None else fresh[k] for k, v in zip(keys, found)]
-        return np.stack(found) if found else np.zeros((0, self.model.get_sentence_embedding_dimension()), np.float32)
+        return np.stack(found) if found else np.zeros((0, self._dimension()), np.float32)
 
     def passage_matrix(self, passages: Sequence[Passage]) -> np.ndarray:
         """The passages' unit vectors as one contiguous float32 matrix, row i for passages[i] (cached

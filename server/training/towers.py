@@ -84,7 +84,7 @@ class EncoderTower:
             features = self.model.preprocess(texts[i:i + batch])
             with torch.set_grad_enabled(grad):
                 out.append(torch.nn.functional.normalize(self.model(features)["sentence_embedding"], dim=1))
-        return torch.cat(out) if out else torch.zeros((0, self.model.get_sentence_embedding_dimension()))
+        return torch.cat(out) if out else torch.zeros((0, (getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension)()))
 
     def regulariser(self):
         return 0.0
