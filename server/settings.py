@@ -30,13 +30,13 @@ def _path(value: str | None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def _seconds(value: str) -> float:
+def _seconds(name: str, value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise ValueError(f"READTRAIL_WARM_WAIT={value!r}: give seconds, e.g. 30") from None
+        raise ValueError(f"{name}={value!r}: give seconds, e.g. 30") from None
     if not seconds >= 0:
-        raise ValueError(f"READTRAIL_WARM_WAIT={value!r}: give 0 or more seconds")
+        raise ValueError(f"{name}={value!r}: give 0 or more seconds")
     return seconds
 
 
@@ -79,7 +79,7 @@ class Settings:
             "search_mode": env.get("READTRAIL_SEARCH_MODE") or None,
         }
         if env.get("READTRAIL_WARM_WAIT"):
-            values["warm_wait_s"] = _seconds(env["READTRAIL_WARM_WAIT"])
+            values["warm_wait_s"] = _seconds("READTRAIL_WARM_WAIT", env["READTRAIL_WARM_WAIT"])
         values.update({k: v for k, v in given.items() if v is not None})
         return cls(**values)
 

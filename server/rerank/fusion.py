@@ -39,23 +39,18 @@ def fit_weights(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 COSINE_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.7, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0)
 
 
-def _ndcg10(scores: np.ndarray, gains: np.ndarray) -> float:
-    ideal = np.sort(gains)[::-1][:10]
-    disc = 1.0 / np.log2(np.arange(2, 12))
-    best = float((ideal * disc[:len(ideal)]).sum())
-    if best <= 0:
-        return 0.0
-    top = gains[np.argsort(-scores, kind="stable")][:10]
-    return float((top * disc[:len(top)]).sum()) / best
-
-
 def fit_rank_weights(groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
     """Weights for the ranking itself: BM25 (normalised) at 1 and the cosine weight of COSINE_GRID whose
     ranking of each group (one query's candidates: features, gains) has the best mean nDCG@10; ties go
     to the weight nearest 1 (the label-free default). Logistic regression fits each pair alone, which is
     not what a ranking needs (on ADGM it chose weights worse than equal ones on the obliqa split)."""
+    from server.eval.metrics import ndcg_at  # the evaluation's own nDCG (linear gains)
+
+    rels = [{str(i): float(v) for i, v in enumerate(g) if v > 0} for _, g in groups]
+
     def mean_ndcg(w: float) -> float:
-        return sum(_ndcg10(x[:, 0] + w * x[:, 1], g) for x, g in groups) / max(1, len(groups))
+        ranked = ([str(i) for i in np.argsort(-(x[:, 0] + w * x[:, 1]), kind="stable")] for x, _ in groups)
+        return sum(ndcg_at(r, rel, 10) for r, rel in zip(ranked, rels)) / max(1, len(groups))
 
     scored = [(round(mean_ndcg(w), 6), -abs(np.log((w + 1e-3) / 1.0)), w) for w in COSINE_GRID]
     best = max(scored)[2]
@@ -101,7 +96,7 @@ def fit_fusion(corpus, queries: dict[str, str], qrels: dict[str, dict[str, float
         xs.append(features(corpus, queries[q], ps, embedder.score(queries[q], ps)))
         ys += [1 if qrels[q].get(p.id, 0) > 0 else 0 for p in ps]
     if not xs or len(set(ys)) < 2:
-        raise ValueError("fusion needs labelled queries whose BM25 candidates include relevant and irrelevant passages")
+        raise ValueError("fusion needs labelled queries whose candidates (the first stage's, else BM25's) include relevant and irrelevant passages")
     weights = fit_weights(np.concatenate(xs), np.array(ys))
     data = {"queries": min(len(qids), max_queries), "pairs": len(ys), "positives": int(sum(ys)),
             "candidates_from": first_stage.mode if first_stage is not None else "bm25"}

@@ -169,8 +169,6 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
         log(f"top-layers: frozen-layer states of {len(need)} passages (computed once)")
         tower.prepare(need, cfg.progress, cfg.cache_dir / "states" if cfg.cache_dir else None)
         side = tower
-        described = {"frozen_layers": frozen, "query_max_seq_length": cfg.query_max_seq_length,
-                     "trainable_parameters": sum(p.numel() for p in tower.parameters())}
     else:
         side = FrozenPassages(_passage_vectors(embedder, need, cfg))
     if kind == "adapter":
@@ -181,6 +179,7 @@ def train_query_side(kind: str, base: str, examples: list[Example], by_source: d
         described = {"adapter_l2": tower.l2}
     elif kind == "query-encoder":
         tower = EncoderTower(base, cfg.query_max_seq_length, frozen)
+    if kind != "adapter":  # the transformer kinds
         described = {"frozen_layers": frozen, "query_max_seq_length": cfg.query_max_seq_length,
                      "trainable_parameters": sum(p.numel() for p in tower.parameters())}
     encode_s = time.monotonic() - t0
