@@ -85,7 +85,10 @@ def child_index(corpus: Path, index: Path) -> dict:
         linking = None
     steps = [("ingest", "parse"), ("ReferenceResolver", "resolver"), ("resolve_references", "references"),
              ("containment", "containment"), ("_mentions", "mentions"), ("find_mentions", "mentions"),
-             ("build_bm25", "bm25")]
+             ("build_bm25", "bm25"),
+             # a full build's link stage in worker processes (graph.parallel): each passage's own work (wall),
+             # then the names to look for (this process); the scan overlaps "references" (its wait: "mentions")
+             ("_texts_pooled", "link pool"), ("_mention_names", "mention names")]
     for name, key in steps:
         module = next((m for m in (linking, pipeline) if m is not None and hasattr(m, name)), None)
         if module is not None and not (key == "mentions" and key in timed_keys):
@@ -101,7 +104,8 @@ def child_index(corpus: Path, index: Path) -> dict:
     child_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"phases": {k: round(v, 2) for k, v in seconds.items()}, "total_s": round(total, 2),
             "cpu": {k: round(v, 2) for k, v in cpu.items()}, "cpu_total_s": round(time.process_time() - c, 2),
-            "parse_worker_cpu_s": round(child_cpu.ru_utime + child_cpu.ru_stime, 2),
+            "parse_worker_cpu_s": round(child_cpu.ru_utime + child_cpu.ru_stime, 2),  # + the link workers'
+            "children_peak_rss_mb": round(child_cpu.ru_maxrss / 1024),  # the largest child's (shared pages too)
             "passages": report.passages, "documents": report.documents, "references": report.references,
             "resolved": report.resolved, "mentions": report.mentions}
 
@@ -255,7 +259,11 @@ FIGURES = {
     "write jsonl s": lambda r: r["index"]["phases"].get("write_jsonl"),
     "bm25 s": lambda r: r["index"]["phases"].get("bm25"),
     "sidecar s": lambda r: r["index"]["phases"].get("sidecar"),
+    "link pool s": lambda r: r["index"]["phases"].get("link pool"),
+    "mention names s": lambda r: r["index"]["phases"].get("mention names"),
+    "children CPU s (parse + link workers)": lambda r: r["index"].get("parse_worker_cpu_s"),
     "index peak RSS MB": lambda r: r["index"]["peak_rss_mb"],
+    "largest child peak RSS MB": lambda r: r["index"].get("children_peak_rss_mb"),
     "index MB on disk": lambda r: r["index_mb"],
     "start s (Corpus+Services)": lambda r: r["serve"]["start_s"],
     "start CPU s": lambda r: r["serve"].get("start_cpu_s"),

@@ -26,11 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from graph import parallel
 from graph.index import build_bm25, update_bm25
 from graph.mentions import glossary_terms, lower_words, mention_terms, scan, select_mentions, term_trie, terms_fingerprint
 from graph.model import Citation, Mention, Passage, Reference
@@ -102,11 +104,17 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
 
     docs = _Docs(passages, prev)
     old: dict[str, DocState] = prev.docs if prev else {}
+    # a full build of many passages does the work of each passage in worker processes (`graph.parallel`)
+    workers = parallel.link_workers(len(passages)) if prev is None else 0
+    texts = _texts_pooled(docs, workers) if workers else None
     # a hollow document keeps its rows unless its title or path was told apart otherwise this time
     copied = {d for d, ps in docs.by_doc.items() if docs.hollow(d) and (ps[0].doc_title, ps[0].source) == (old[d].title, old[d].source)}
     docs.fill(set(d for d in docs.by_doc if docs.hollow(d)) - copied)
-    encoded = {d: encode_rows(Passage, ps) for d, ps in docs.by_doc.items() if d not in copied}
-    digest = {d: old[d].passages[2] if d in copied else _sha(encoded[d]) for d in docs.by_doc}
+    if texts:
+        encoded, digest = texts.encoded, texts.digest
+    else:
+        encoded = {d: encode_rows(Passage, ps) for d, ps in docs.by_doc.items() if d not in copied}
+        digest = {d: old[d].passages[2] if d in copied else _sha(encoded[d]) for d in docs.by_doc}
     changed = {d for d in docs.by_doc if d not in old or old[d].passages[2] != digest[d]}
     dropped = set(old) - set(docs.by_doc)
     replaced = sum(len(old[d].skeleton) for d in changed | dropped if d in old)
@@ -118,13 +126,15 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     passages = docs.passages()
     resolver = ReferenceResolver(passages, site_root=site_root,
                                  defs={d: [tuple(x) for x in old[d].defs] for d in docs.by_doc if docs.hollow(d)})
-    refs, redo, ref_state = _references(docs, changed | dropped, resolver, prev)
+    names = _mention_names(docs, changed, dropped, resolver, prev, texts)
+    with _scans_pooled(docs, names, workers) as scanned:  # the passages are scanned for names meanwhile
+        refs, redo, ref_state = _references(docs, changed | dropped, resolver, prev, texts.citations if texts else None)
 
-    report("containment")
-    edges = _by_doc_of(containment([p for d in changed for p in docs.by_doc[d]]), lambda e: e[1], docs)
+        report("containment")
+        edges = _by_doc_of(containment([p for d in changed for p in docs.by_doc[d]]), lambda e: e[1], docs)
 
-    report("mentions")
-    mentions, mention_state, glossary, hits = _mentions(docs, changed, dropped, resolver, prev)
+        report("mentions")
+        mentions, mention_state, glossary, hits = _mentions(docs, changed, prev, names, scanned)
 
     passages = docs.passages()
     write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, rebuild_bm25, bm25_progress)
@@ -176,8 +186,10 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
 
 
 def _references(docs: _Docs, gone: set[str], resolver: ReferenceResolver, prev: Previous | None,
+                extracted: dict[str, list[Citation]] | None = None,
                 ) -> tuple[dict[str, list[Reference]], set[str], dict[str, Any]]:
-    """(the references of the documents resolved again, those documents, their state)."""
+    """(the references of the documents resolved again, those documents, their state); `extracted`: every
+    passage's citations, found already (a full build's workers)."""
     fingerprint = resolver.fingerprint()
     if prev and fingerprint == prev.resolver:
         redo = {d for d in docs.by_doc if d in gone or gone.intersection(prev.consulted.get(d, ()))}
@@ -185,7 +197,7 @@ def _references(docs: _Docs, gone: set[str], resolver: ReferenceResolver, prev: 
         redo = set(docs.by_doc)
     consulted: dict[str, set[str]] = {}
     # citations depend on the text alone: an unchanged document's are taken from the state
-    citations: dict[str, list[Citation]] = {}
+    citations: dict[str, list[Citation]] = extracted if extracted is not None else {}
     for d in redo - gone:
         assert prev is not None
         got = _stored_citations(docs.by_doc[d], prev.block("state/citations.jsonl", prev.docs[d].citations).read())
@@ -253,9 +265,19 @@ def _by_doc_of(items: list[T], pid_of: Callable[[T], str], docs: _Docs) -> dict[
     return out
 
 
-def _mentions(docs: _Docs, changed: set[str], dropped: set[str], resolver: ReferenceResolver, prev: Previous | None,
-              ) -> tuple[list[Mention], dict[str, Any], dict[str, list[list[str]]], dict[str, dict[str, list[str]]]]:
-    """(mentions, their state, glossary entries, the names each passage contains by document)."""
+@dataclass
+class _Names:
+    """The names passages can mention (`mention_terms`), and what they were built from."""
+    word_docs: Counter[str]
+    glossary: dict[str, list[list[str]]]
+    terms: dict[str, Any]
+    fingerprint: str
+    same: bool  # as in the previous generation
+
+
+def _mention_names(docs: _Docs, changed: set[str], dropped: set[str], resolver: ReferenceResolver, prev: Previous | None,
+                   texts: _Texts | None = None) -> _Names:
+    """The names to look for; `texts`: every document's lowercase words and glossary, found already (a full build)."""
     old = prev.docs if prev else {}
     # how many documents write each lowercase word: the previous counts, less changed and deleted documents' words
     # as they were (their previous rows read back), plus changed documents' words now
@@ -263,31 +285,109 @@ def _mentions(docs: _Docs, changed: set[str], dropped: set[str], resolver: Refer
     if prev:
         for d in (changed | dropped) & set(old):
             word_docs.subtract(lower_words(prev.passages_of(d)))
-    for d in changed:
-        word_docs.update(lower_words(docs.by_doc[d]))
+    if texts:
+        word_docs.update(texts.word_docs)
+    else:
+        for d in changed:
+            word_docs.update(lower_words(docs.by_doc[d]))
     word_docs = Counter({w: n for w, n in word_docs.items() if n > 0})
-    glossary = {d: [[t, p.id] for t, p in glossary_terms(ps)] if d in changed else [list(x) for x in old[d].glossary]
-                for d, ps in docs.by_doc.items()}
-    passages = docs.passages()
-    by_id = {p.id: p for p in passages}
-    terms = mention_terms(passages, resolver, set(word_docs),
+    if texts:
+        glossary = texts.glossary
+    else:
+        glossary = {d: [[t, p.id] for t, p in glossary_terms(ps)] if d in changed else [list(x) for x in old[d].glossary]
+                    for d, ps in docs.by_doc.items()}
+    by_id = {p.id: p for ps in docs.by_doc.values() for p in ps}
+    terms = mention_terms(docs.passages(), resolver, set(word_docs),
                           [(t, by_id[pid]) for entries in glossary.values() for t, pid in entries])
     fingerprint = terms_fingerprint(terms)
     same = prev is not None and prev.terms == fingerprint
     if not same:  # other names: every passage is scanned again, so its text is needed
         docs.fill()
-        passages = docs.passages()
-    trie = term_trie(terms)
-    # the names a passage contains are the previous generation's when the names and its text are the same
-    stored = {d: _same_text(prev, d, docs.by_doc[d]) for d in changed & old.keys()} if same and prev else {}
-    hits = [
-        [terms[k] for k in old[p.doc_id].hits.get(p.id, [])]
-        if same and (p.doc_id not in changed or p.id in stored.get(p.doc_id, ())) else scan(p, trie)
-        for p in passages
-    ]
+    return _Names(word_docs, glossary, terms, fingerprint, same)
+
+
+def _mentions(docs: _Docs, changed: set[str], prev: Previous | None, names: _Names,
+              scanned: Callable[[], list[list[str]]] | None = None,
+              ) -> tuple[list[Mention], dict[str, Any], dict[str, list[list[str]]], dict[str, dict[str, list[str]]]]:
+    """(mentions, their state, glossary entries, the names each passage contains by document); `scanned`: the
+    keys of the names each passage contains, in passage order, found by workers (`_scans_pooled`)."""
+    old = prev.docs if prev else {}
+    terms, same = names.terms, names.same
+    passages = docs.passages()
+    if scanned is not None:
+        hits = [[terms[k] for k in keys] for keys in scanned()]
+    else:
+        trie = term_trie(terms)
+        # the names a passage contains are the previous generation's when the names and its text are the same
+        stored = {d: _same_text(prev, d, docs.by_doc[d]) for d in changed & old.keys()} if same and prev else {}
+        hits = [
+            [terms[k] for k in old[p.doc_id].hits.get(p.id, [])]
+            if same and (p.doc_id not in changed or p.id in stored.get(p.doc_id, ())) else scan(p, trie)
+            for p in passages
+        ]
     by_doc: dict[str, dict[str, list[str]]] = {}
     for p, found in zip(passages, hits):
         if found:
             by_doc.setdefault(p.doc_id, {})[p.id] = [t.key for t in found]
-    state = {"terms": fingerprint, "word_docs": dict(sorted(word_docs.items()))}
-    return select_mentions(passages, hits), state, glossary, by_doc
+    state = {"terms": names.fingerprint, "word_docs": dict(sorted(names.word_docs.items()))}
+    return select_mentions(passages, hits), state, names.glossary, by_doc
+
+
+# --- a full build's work per passage, in worker processes (`graph.parallel`) -------------------------------
+
+@dataclass
+class _Texts:
+    """What each document's text alone gives, found by workers."""
+    encoded: dict[str, bytes]  # its passages' rows
+    digest: dict[str, str]  # their sha256
+    citations: dict[str, list[Citation]]  # by passage
+    word_docs: Counter[str]  # lowercase word -> documents that write it
+    glossary: dict[str, list[list[str]]]  # [term, passage id] by document
+
+
+def _doc_shards(docs: _Docs, workers: int) -> list[list[str]]:
+    return parallel.shards(list(docs.by_doc), lambda d: sum(len(p.text) for p in docs.by_doc[d]) + 1,
+                           workers * parallel.SHARDS_PER_WORKER)
+
+
+def _texts_of(doc_ids: list[str]) -> tuple[list[tuple[str, bytes, str, dict[str, list[Citation]], list[list[str]]]], Counter[str]]:
+    """In a worker: each document's rows, their digest, its passages' citations and its glossary; the shard's word counts."""
+    by_doc: dict[str, list[Passage]] = parallel.shared()
+    out = []
+    words: Counter[str] = Counter()
+    for d in doc_ids:
+        ps = by_doc[d]
+        data = encode_rows(Passage, ps)
+        words.update(lower_words(ps))
+        out.append((d, data, _sha(data), {p.id: extract_citations(p.text) for p in ps},
+                    [[t, p.id] for t, p in glossary_terms(ps)]))
+    return out, words
+
+
+def _texts_pooled(docs: _Docs, workers: int) -> _Texts:
+    texts = _Texts({}, {}, {}, Counter(), {})
+    with parallel.forked_pool(workers, docs.by_doc) as pool:
+        for rows, words in parallel.start(pool, _texts_of, _doc_shards(docs, workers)).get():
+            for d, data, sha, cites, glossary in rows:
+                texts.encoded[d], texts.digest[d], texts.glossary[d] = data, sha, glossary
+                texts.citations.update(cites)
+            texts.word_docs.update(words)
+    return texts
+
+
+def _scan_of(doc_ids: list[str]) -> list[list[str]]:
+    """In a worker: the keys of the names each passage of these documents contains, in order."""
+    by_doc, trie = parallel.shared()
+    return [[t.key for t in scan(p, trie)] for d in doc_ids for p in by_doc[d]]
+
+
+@contextmanager
+def _scans_pooled(docs: _Docs, names: _Names, workers: int) -> Iterator[Callable[[], list[list[str]]] | None]:
+    """Every passage scanned for `names` in workers while the body runs; what it gives returns their keys (None
+    without workers: `_mentions` scans)."""
+    if not workers:
+        yield None
+        return
+    with parallel.forked_pool(workers, (docs.by_doc, term_trie(names.terms))) as pool:
+        pending = parallel.start(pool, _scan_of, _doc_shards(docs, workers))
+        yield lambda: [keys for part in pending.get() for keys in part]

@@ -1,0 +1,94 @@
+"""Work over shards of documents in forked worker processes, for the link stage of a large full build.
+
+The link stage is pure Python and held the GIL: on a machine with several cores all but one idled through
+it.  A pool of `fork`ed processes inherits what the parent built before it (the passages, the resolver's
+tables, the mention trie) without pickling any of it; only the shards' results come back.  The heap is
+frozen for the children's lifetime (`gc.freeze`) so that their collections do not walk, and so copy, the
+parent's objects.
+
+Only where forking is safe and cheap (Linux) and only above `MIN_PASSAGES`; READTRAIL_LINK_WORKERS sets
+the number of processes (0 or 1: none, the serial path).
+"""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any, TypeVar
+
+__all__ = ["MIN_PASSAGES", "link_workers", "shards", "forked_pool", "shared", "start"]
+
+# below it a pool's start and the results' transfer cost more than the cores save (bench/link_pool.py)
+MIN_PASSAGES = 20_000
+SHARDS_PER_WORKER = 4  # smaller shards even out documents of very different sizes
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_shared: Any = None  # what the parent set before forking: the children read it, never pickled
+
+
+def link_workers(passages: int) -> int:
+    """How many worker processes the link stage of `passages` passages uses; 0: none (run in this process)."""
+    env = os.environ.get("READTRAIL_LINK_WORKERS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"READTRAIL_LINK_WORKERS={env!r}: give a whole number of processes (0: none)") from None
+    else:
+        if passages < MIN_PASSAGES:
+            return 0
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:
+            n = os.cpu_count() or 1
+    if n < 2 or not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return n
+
+
+def shards(items: Sequence[T], weight: Callable[[T], int], n: int) -> list[list[T]]:
+    """`items` cut into at most `n` runs of consecutive items of about equal total weight (order kept)."""
+    total = sum(weight(x) for x in items) or 1
+    out: list[list[T]] = [[]]
+    acc = 0
+    for x in items:
+        if out[-1] and acc >= total * len(out) / n:
+            out.append([])
+        out[-1].append(x)
+        acc += weight(x)
+    return [s for s in out if s]
+
+
+def shared() -> Any:
+    """In a worker: what `forked_pool` was given."""
+    return _shared
+
+
+@contextmanager
+def forked_pool(workers: int, state: Any) -> Iterator[Pool]:
+    """A pool of `workers` forked processes that see `state` as `shared()`; ended on leaving."""
+    global _shared
+    _shared = state
+    gc.freeze()  # the children's collector leaves the inherited objects alone (no copy-on-write of them)
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        yield pool
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+        _shared = None
+        gc.unfreeze()
+
+
+def start(pool: Pool, fn: Callable[[T], R], items: Sequence[T]) -> AsyncResult[list[R]]:
+    """`fn` over `items` in the pool, one item a task, results in order (`.get()` them)."""
+    return pool.map_async(fn, items, chunksize=1)

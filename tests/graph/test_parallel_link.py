@@ -1,0 +1,58 @@
+"""The link stage in worker processes (`graph.parallel`) writes the index the serial one writes, byte for byte."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import scale_corpus as gen
+from bench.same_index import differences, generation
+from graph import parallel
+from graph.pipeline import build_index
+from server.settings import SAMPLE_CORPUS
+from tests.conftest import SHARED_DATA, shared_data
+
+
+def _build(source: Path, index: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("READTRAIL_LINK_WORKERS", str(workers))
+    steps: list[tuple[str, int, int, str]] = []
+    build_index([source], index, progress=lambda *a: steps.append(a))
+    assert ("link", 3, 3, "done") in steps and any(s[0] == "index" for s in steps)  # progress as before
+    return generation(index)
+
+
+@pytest.mark.timeout(300)
+def test_parallel_build_equals_serial_on_the_sample_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serial = _build(SAMPLE_CORPUS / "docs", tmp_path / "serial", 0, monkeypatch)
+    pooled = _build(SAMPLE_CORPUS / "docs", tmp_path / "pooled", 2, monkeypatch)
+    assert differences(serial, pooled) == []
+
+
+@pytest.mark.timeout(300)
+def test_parallel_build_equals_serial_on_a_scale_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared_data("adgm", "corpus.jsonl")
+    corpus = tmp_path / "c.jsonl"
+    gen.main(["--passages", "3000", "--seed", "12", "--out", str(corpus), "--data", str(SHARED_DATA)])
+    serial = _build(corpus, tmp_path / "serial", 0, monkeypatch)
+    refs = (serial / "references.jsonl").read_text(encoding="utf-8")
+    assert refs.count("\n") > 500 and (serial / "mentions.jsonl").stat().st_size > 0  # something to compare
+    for workers in (2, 3):
+        assert differences(serial, _build(corpus, tmp_path / f"pooled{workers}", workers, monkeypatch)) == []
+
+
+def test_workers_only_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("READTRAIL_LINK_WORKERS", raising=False)
+    assert parallel.link_workers(parallel.MIN_PASSAGES - 1) == 0
+    monkeypatch.setenv("READTRAIL_LINK_WORKERS", "1")
+    assert parallel.link_workers(10**7) == 0
+    monkeypatch.setenv("READTRAIL_LINK_WORKERS", "x")
+    with pytest.raises(ValueError, match="READTRAIL_LINK_WORKERS"):
+        parallel.link_workers(10)
+
+
+def test_shards_keep_order_and_balance() -> None:
+    items = list(range(100))
+    got = parallel.shards(items, lambda x: 1, 4)
+    assert [x for s in got for x in s] == items and [len(s) for s in got] == [25, 25, 25, 25]
+    assert parallel.shards([5], lambda x: 1, 8) == [[5]]
+    assert parallel.shards([], lambda x: 1, 8) == []
