@@ -7,6 +7,7 @@ passage's own document are skipped, and each passage keeps at most `max_per_pass
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -24,6 +25,10 @@ __all__ = [
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*")
 _STOP = frozenset({"of", "and", "for", "on", "in", "the", "to", "a", "an", "by", "with", "at", "de", "la", "von", "&"})
+# every token whose lowercase is a stop word: only ASCII letters lowercase to theirs (the Kelvin sign, the one
+# other letter that lowercases to an ASCII one, is in none)
+_STOP_CASES = frozenset(
+    "".join(v) for w in _STOP for v in itertools.product(*({ch, ch.upper()} for ch in w)))
 _GLOSS_HEAD = re.compile(r"\b(?:definitions?|defined terms|glossary|interpretation|meaning of terms)\b", re.I)
 _TAB_TERM = re.compile(r"^(?P<t>[A-Z][^\t\n]{1,80})\t+\s*(?:Means|means|Has|has|Refers|refers|Is|is|In relation)\b", re.M)
 _QUOTE_TERM = re.compile(r"[“\"](?P<t>[A-Z][^”\"\n]{1,80})[”\"]\s*(?:means|has the meaning|refers to|includes)\b")
@@ -152,23 +157,31 @@ def scan(p: Passage, trie: dict) -> list[_Term]:
     """The terms `p` names, longest match first, each once, in order."""
     ts = _tokens(p.text)
     # a token that is not capitalised, a number or a stop word is in no name (`_case_ok`): no walk
-    # starts or goes on through it (common lowercase words begin many titles' keys)
-    ok = [t[0].isupper() or t[0].isdigit() or t.lower() in _STOP for t in ts]
+    # starts or goes on through it (common lowercase words begin many titles' keys); most tokens are such
+    # words, so the test is made once a token, without lowercasing it (`_STOP_CASES`)
     found: list[_Term] = []
     seen: set[int] = set()
+    get = trie.get
     i, n = 0, len(ts)
     while i < n:
-        if not ok[i]:
+        t = ts[i]
+        c = t[0]
+        if not (c.isupper() or c.isdigit() or t in _STOP_CASES):
             i += 1
             continue
-        node = trie.get(ts[i].lower())
+        node = get(t.lower())
         j, best, best_j = i, None, i
         while node is not None:
             term = node.get(None)
             if term is not None and _case_ok(term, ts[i:j + 1]):
                 best, best_j = term, j
             j += 1
-            node = node.get(ts[j].lower()) if j < n and ok[j] else None
+            if j < n:
+                t = ts[j]
+                c = t[0]
+                node = node.get(t.lower()) if c.isupper() or c.isdigit() or t in _STOP_CASES else None
+            else:
+                node = None
         if best is not None:
             if id(best) not in seen:
                 seen.add(id(best))
