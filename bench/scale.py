@@ -94,6 +94,11 @@ def child_index(corpus: Path, index: Path) -> dict:
         if module is not None and not (key == "mentions" and key in timed_keys):
             timed(module, name, key)
             timed_keys.add(key)
+    try:  # a full build with link workers builds BM25 in a process of its own: the wait for it at the end
+        import graph.parallel as parallel
+        timed(parallel.Background, "wait", "bm25 wait")
+    except ImportError:
+        pass
     timed(store, "_write_jsonl", "write_jsonl")
     if hasattr(store, "write_sidecar"):  # the arrays a server opens from (issue 12, server start)
         timed(store, "write_sidecar", "sidecar")
@@ -261,6 +266,7 @@ FIGURES = {
     "sidecar s": lambda r: r["index"]["phases"].get("sidecar"),
     "link pool s": lambda r: r["index"]["phases"].get("link pool"),
     "mention names s": lambda r: r["index"]["phases"].get("mention names"),
+    "bm25 wait s (its own process)": lambda r: r["index"]["phases"].get("bm25 wait"),
     "children CPU s (parse + link workers)": lambda r: r["index"].get("parse_worker_cpu_s"),
     "index peak RSS MB": lambda r: r["index"]["peak_rss_mb"],
     "largest child peak RSS MB": lambda r: r["index"].get("children_peak_rss_mb"),

@@ -23,8 +23,12 @@ whose rows are copied from the previous generation (`store.Block`).  Then:
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import shutil
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,7 +46,7 @@ from graph.resolver import ReferenceResolver, resolve_references
 from graph.store import Block, encode_line, encode_rows
 from graph.structure import containment
 
-__all__ = ["Linked", "link", "STALE_SHARE"]
+__all__ = ["Bm25Job", "Linked", "bm25_ahead", "link", "STALE_SHARE"]
 
 STALE_SHARE = 0.05
 
@@ -97,7 +101,8 @@ class _Docs:
 
 
 def link(passages: list[Passage], site_root: str | None, prev: Previous | None, step: Step | None = None,
-         bm25_progress: Callable[[int], None] | None = None) -> Linked:
+         bm25_progress: Callable[[int], None] | None = None, bm25_job: Bm25Job | None = None) -> Linked:
+    """`bm25_job`: the BM25 index of these passages being built meanwhile (`bm25_ahead`)."""
     def report(what: str) -> None:
         if step:
             step(what)
@@ -137,7 +142,10 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
         mentions, mention_state, glossary, hits = _mentions(docs, changed, prev, names, scanned)
 
     passages = docs.passages()
-    write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, rebuild_bm25, bm25_progress)
+    if bm25_job:
+        write_bm25, stale = bm25_job.write(bm25_progress), 0
+    else:
+        write_bm25, stale = _bm25(passages, docs, changed, dropped, prev, rebuild_bm25, bm25_progress)
 
     # the rows of each file, document by document, and where each document's lie (the next re-index copies them)
     out: dict[str, Rows] = {"p": [], "r": [], "c": [], "k": [], "s": []}
@@ -254,6 +262,46 @@ def _bm25(passages: list[Passage], docs: _Docs, changed: set[str], dropped: set[
     previous, drop = prev.generation / "bm25", sorted((changed | dropped) & set(prev.docs))
     added = [p for d in docs.by_doc if d in changed for p in docs.by_doc[d]]
     return (lambda folder: update_bm25(previous, folder, drop, added, progress=progress)), prev.stale + replaced
+
+
+class Bm25Job:
+    """A BM25 index of every passage built in a forked process into a scratch folder, moved into place by `write`.
+    The folder is held as a reader holds a generation (a shared lock), so that another build's clean-up leaves it;
+    once nothing holds it (this build died), the next build's clean-up deletes it (a `.tmp` folder)."""
+
+    def __init__(self, passages: list[Passage], scratch: Path) -> None:
+        scratch.mkdir(parents=True, exist_ok=True)
+        (scratch / ".lock").touch()  # an index folder, as `store.index_lock` leaves it (`check_index_folder`)
+        self.folder = scratch / f".bm25-{uuid.uuid4().hex[:12]}.tmp"
+        self.folder.mkdir()
+        self.held = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.held, fcntl.LOCK_SH)
+        self.job = parallel.Background(build_bm25, passages, self.folder / "bm25")
+
+    def write(self, progress: Callable[[int], None] | None) -> Callable[[Path], None]:
+        def move(folder: Path) -> None:
+            self.job.wait(progress)
+            os.rename(self.folder / "bm25", folder)
+            self.cancel()
+
+        return move
+
+    def cancel(self) -> None:
+        """End the process if it still runs, and delete the scratch folder (once)."""
+        if self.held < 0:
+            return
+        self.job.cancel()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        os.close(self.held)
+        self.held = -1
+
+
+def bm25_ahead(passages: list[Passage], prev: Previous | None, scratch: Path) -> Bm25Job | None:
+    """A full build with link workers builds its BM25 index in one more process, from the start of the link stage
+    (`cancel` it when done, whatever happened); None otherwise.  `scratch`: a folder on the index's file system."""
+    if prev is not None or not parallel.link_workers(len(passages)):
+        return None
+    return Bm25Job(_Docs(passages, None).passages(), scratch)  # in the order `link` gives `build_bm25`
 
 
 def _by_doc_of(items: list[T], pid_of: Callable[[T], str], docs: _Docs) -> dict[str, list[T]]:

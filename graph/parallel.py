@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, TypeVar
 
-__all__ = ["MIN_PASSAGES", "link_workers", "shards", "forked_pool", "shared", "start"]
+__all__ = ["MIN_PASSAGES", "Background", "link_workers", "shards", "forked_pool", "shared", "start"]
 
 # below it a pool's start and the results' transfer cost more than the cores save (bench/link_pool.py)
 MIN_PASSAGES = 20_000
@@ -92,3 +92,45 @@ def forked_pool(workers: int, state: Any) -> Iterator[Pool]:
 def start(pool: Pool, fn: Callable[[T], R], items: Sequence[T]) -> AsyncResult[list[R]]:
     """`fn` over `items` in the pool, one item a task, results in order (`.get()` them)."""
     return pool.map_async(fn, items, chunksize=1)
+
+
+class Background:
+    """`fn(*args, progress=...)` in one forked process, while this one goes on; `wait` for it.  Its `progress(n)`
+    calls are counted, and handed on by `wait`."""
+
+    def __init__(self, fn: Callable[..., None], *args: Any) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._done = ctx.Value("q", 0)
+        gc.freeze()  # the child's collector leaves the inherited objects alone
+        try:
+            self._proc = ctx.Process(target=_background, args=(fn, args, self._done), daemon=True)
+            self._proc.start()
+        finally:
+            gc.unfreeze()  # this process collects as before
+
+    def wait(self, progress: Callable[[int], None] | None = None) -> None:
+        """Until the process ends, its progress handed on; RuntimeError if it failed."""
+        told = 0
+        while True:
+            self._proc.join(0.2)
+            done = self._done.value
+            if progress and done > told:
+                progress(done - told)
+                told = done
+            if self._proc.exitcode is not None:
+                break
+        if self._proc.exitcode != 0:
+            raise RuntimeError(f"the background process ({getattr(self._proc, 'name', '')}) failed "
+                               f"(exit code {self._proc.exitcode})")
+
+    def cancel(self) -> None:
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+
+
+def _background(fn: Callable[..., None], args: tuple[Any, ...], done: Any) -> None:
+    def progress(n: int) -> None:
+        with done.get_lock():
+            done.value += n
+    fn(*args, progress=progress)

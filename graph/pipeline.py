@@ -12,7 +12,7 @@ from pathlib import Path
 
 from graph.ids import distinct_titles
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
-from graph.linking import link
+from graph.linking import bm25_ahead, link
 from graph.previous import Previous, build_options, load_previous, manifest
 from graph.printable import printable
 from graph.store import StaleRows, check_index_folder, write_index
@@ -106,36 +106,41 @@ def _build(
         done += n
         report("index", done, len(passages), "bm25")
 
-    linked = link(passages, site_root, prev, step=lambda what: report("link", next(steps), 3, what),
-                  bm25_progress=bm25_progress)
-    report("link", 3, 3, "done")
-    seconds["link"] = time.perf_counter() - t
-    incremental = (
-        f"{result.reused} of {result.files_seen} files unchanged, {linked.changed} documents changed, "
-        f"references of {linked.resolved_again} resolved again, {linked.read_back} read back"
-        if prev else f"full build ({why_full})"
-    )
-    t = time.perf_counter()
-    meta = {
-        "sources": [str(Path(s).resolve()) for s in sources],
-        "passages": len(passages),
-        "documents": len({p.doc_id for p in passages}),
-        "errors": [f"{e.path}: {e.reason}" for e in result.errors],
-        "site_root": site_root,
-        "incremental": incremental,
-    }
-    st = linked.state
-    state = {
-        "manifest.json": manifest(options, result.files, scanned_ns, st["resolver"], st["consulted"], st["terms"],
-                                  st["stale"], st["word_docs"], st["ranges"]),
-        "docs.jsonl": st["docs"], "citations.jsonl": st["citations"],
-    }
-    gen = write_index(folder, linked.passages, linked.references, linked.mentions, linked.containment, meta,
-                      bm25=linked.bm25, state=state, done_reading=prev.release if prev else None)
-    seconds["write"] = time.perf_counter() - t
-    return BuildReport(
-        generation=gen, passages=len(passages), documents=meta["documents"],
-        references=linked.counts["references"], resolved=linked.counts["resolved"],
-        mentions=len(linked.mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
-        incremental=incremental,
-    )
+    bm25_job = bm25_ahead(passages, prev, folder)
+    try:
+        linked = link(passages, site_root, prev, step=lambda what: report("link", next(steps), 3, what),
+                      bm25_progress=bm25_progress, bm25_job=bm25_job)
+        report("link", 3, 3, "done")
+        seconds["link"] = time.perf_counter() - t
+        incremental = (
+            f"{result.reused} of {result.files_seen} files unchanged, {linked.changed} documents changed, "
+            f"references of {linked.resolved_again} resolved again, {linked.read_back} read back"
+            if prev else f"full build ({why_full})"
+        )
+        t = time.perf_counter()
+        meta = {
+            "sources": [str(Path(s).resolve()) for s in sources],
+            "passages": len(passages),
+            "documents": len({p.doc_id for p in passages}),
+            "errors": [f"{e.path}: {e.reason}" for e in result.errors],
+            "site_root": site_root,
+            "incremental": incremental,
+        }
+        st = linked.state
+        state = {
+            "manifest.json": manifest(options, result.files, scanned_ns, st["resolver"], st["consulted"], st["terms"],
+                                      st["stale"], st["word_docs"], st["ranges"]),
+            "docs.jsonl": st["docs"], "citations.jsonl": st["citations"],
+        }
+        gen = write_index(folder, linked.passages, linked.references, linked.mentions, linked.containment, meta,
+                          bm25=linked.bm25, state=state, done_reading=prev.release if prev else None)
+        seconds["write"] = time.perf_counter() - t
+        return BuildReport(
+            generation=gen, passages=len(passages), documents=meta["documents"],
+            references=linked.counts["references"], resolved=linked.counts["resolved"],
+            mentions=len(linked.mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
+            incremental=incremental,
+        )
+    finally:
+        if bm25_job:
+            bm25_job.cancel()
