@@ -86,18 +86,20 @@ def child_index(corpus: Path, index: Path) -> dict:
     steps = [("ingest", "parse"), ("ReferenceResolver", "resolver"), ("resolve_references", "references"),
              ("containment", "containment"), ("_mentions", "mentions"), ("find_mentions", "mentions"),
              ("build_bm25", "bm25"),
-             # a full build's link stage in worker processes (graph.parallel): each passage's own work (wall),
-             # then the names to look for (this process); the scan overlaps "references" (its wait: "mentions")
-             ("_texts_pooled", "link pool"), ("_mention_names", "mention names")]
+             # a full build's link stage in worker processes (graph.parallel): the names to look for (this
+             # process); the scan overlaps "references" (its wait: "mentions")
+             ("_mention_names", "mention names")]
     for name, key in steps:
         module = next((m for m in (linking, pipeline) if m is not None and hasattr(m, name)), None)
         if module is not None and not (key == "mentions" and key in timed_keys):
             timed(module, name, key)
             timed_keys.add(key)
-    try:  # a full build with link workers builds BM25 in a process of its own: the wait for it at the end
+    try:  # a full build with link workers: the wait for each passage's own work, begun while parsing, and
+        # for the BM25 index, built in a process of its own
         import graph.parallel as parallel
         timed(parallel.Background, "wait", "bm25 wait")
-    except ImportError:
+        timed(linking.TextsAhead, "results", "link pool")
+    except (ImportError, AttributeError):
         pass
     timed(store, "_write_jsonl", "write_jsonl")
     if hasattr(store, "write_sidecar"):  # the arrays a server opens from (issue 12, server start)

@@ -277,6 +277,7 @@ def ingest(
     reuse: Reuse | None = None,
     known: Known | None = None,
     reuse_docs: ReuseDocs | None = None,
+    on_passages: Callable[[list[Passage]], None] | None = None,
 ) -> IngestResult:
     """Parse and chunk every supported file under `sources` (files or folders).
 
@@ -288,6 +289,7 @@ def ingest(
     `known`: the hash of a file whose stat says it is unchanged; such a file is not read at all.
     `reuse_docs`: the previous index's documents of a changed file, taken for those parsed the same
     (`parse_worker.digest`) instead of being sent back by the parser and chunked.
+    `on_passages(passages)`: each file's passages, as they will be in the result, once the file is read.
     """
     walked = _collect(sources)
     errors = walked.errors
@@ -336,6 +338,8 @@ def ingest(
                 record.notes = [e.reason for e in errors[first_error:]]
                 out.files.append(record)
                 out.passages.extend(new)
+                if on_passages and new:
+                    on_passages(new)
                 out.documents += len(record.docs)
             if progress:
                 progress(done, out.files_seen, name)

@@ -46,7 +46,7 @@ from graph.resolver import ReferenceResolver, resolve_references
 from graph.store import Block, encode_line, encode_rows
 from graph.structure import containment
 
-__all__ = ["Bm25Job", "Linked", "bm25_ahead", "link", "STALE_SHARE"]
+__all__ = ["Bm25Job", "Linked", "TextsAhead", "bm25_ahead", "link", "STALE_SHARE"]
 
 STALE_SHARE = 0.05
 
@@ -101,8 +101,10 @@ class _Docs:
 
 
 def link(passages: list[Passage], site_root: str | None, prev: Previous | None, step: Step | None = None,
-         bm25_progress: Callable[[int], None] | None = None, bm25_job: Bm25Job | None = None) -> Linked:
-    """`bm25_job`: the BM25 index of these passages being built meanwhile (`bm25_ahead`)."""
+         bm25_progress: Callable[[int], None] | None = None, bm25_job: Bm25Job | None = None,
+         texts: TextsAhead | None = None) -> Linked:
+    """`bm25_job`: the BM25 index of these passages being built meanwhile (`bm25_ahead`); `texts`: their
+    passages given to it as they were parsed (a full build)."""
     def report(what: str) -> None:
         if step:
             step(what)
@@ -111,12 +113,14 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     old: dict[str, DocState] = prev.docs if prev else {}
     # a full build of many passages does the work of each passage in worker processes (`graph.parallel`)
     workers = parallel.link_workers(len(passages)) if prev is None else 0
-    texts = _texts_pooled(docs, workers) if workers else None
+    if texts and not workers:
+        texts.close()
+    found = _texts(docs, workers, texts) if workers else None
     # a hollow document keeps its rows unless its title or path was told apart otherwise this time
     copied = {d for d, ps in docs.by_doc.items() if docs.hollow(d) and (ps[0].doc_title, ps[0].source) == (old[d].title, old[d].source)}
     docs.fill(set(d for d in docs.by_doc if docs.hollow(d)) - copied)
-    if texts:
-        encoded, digest = texts.encoded, texts.digest
+    if found is not None:  # every document is new (a full build): its rows are encoded by the workers that scan it (below)
+        encoded, digest = {}, {}
     else:
         encoded = {d: encode_rows(Passage, ps) for d, ps in docs.by_doc.items() if d not in copied}
         digest = {d: old[d].passages[2] if d in copied else _sha(encoded[d]) for d in docs.by_doc}
@@ -131,15 +135,17 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     passages = docs.passages()
     resolver = ReferenceResolver(passages, site_root=site_root,
                                  defs={d: [tuple(x) for x in old[d].defs] for d in docs.by_doc if docs.hollow(d)})
-    names = _mention_names(docs, changed, dropped, resolver, prev, texts)
-    with _scans_pooled(docs, names, workers) as scanned:  # the passages are scanned for names meanwhile
-        refs, redo, ref_state = _references(docs, changed | dropped, resolver, prev, texts.citations if texts else None)
+    names = _mention_names(docs, changed, dropped, resolver, prev, found)
+    with _scans_pooled(docs, names, workers) as scanned:  # the passages are scanned (and encoded) meanwhile
+        refs, redo, ref_state = _references(docs, changed | dropped, resolver, prev, found.citations if found else None)
 
         report("containment")
         edges = _by_doc_of(containment([p for d in changed for p in docs.by_doc[d]]), lambda e: e[1], docs)
 
         report("mentions")
-        mentions, mention_state, glossary, hits = _mentions(docs, changed, prev, names, scanned)
+        mentions, mention_state, glossary, hits = _mentions(docs, changed, prev, names, scanned.keys if scanned is not None else None)
+        if scanned is not None:
+            encoded, digest = scanned.rows()
 
     passages = docs.passages()
     if bm25_job:
@@ -386,11 +392,95 @@ def _mentions(docs: _Docs, changed: set[str], prev: Previous | None, names: _Nam
 @dataclass
 class _Texts:
     """What each document's text alone gives, found by workers."""
-    encoded: dict[str, bytes]  # its passages' rows
-    digest: dict[str, str]  # their sha256
     citations: dict[str, list[Citation]]  # by passage
     word_docs: Counter[str]  # lowercase word -> documents that write it
     glossary: dict[str, list[list[str]]]  # [term, passage id] by document
+
+
+Found = tuple[list[tuple[str, dict[str, list[Citation]], list[list[str]]]], Counter[str]]
+
+
+def _texts_of(passages: list[Passage]) -> Found:
+    """In a worker: each document's passages' citations and its glossary; the documents' lowercase word counts."""
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    words: Counter[str] = Counter()
+    out = []
+    for d, ps in by_doc.items():
+        words.update(lower_words(ps))
+        out.append((d, {p.id: extract_citations(p.text) for p in ps}, [[t, p.id] for t, p in glossary_terms(ps)]))
+    return out, words
+
+
+class TextsAhead:
+    """Each document's own text work (`_texts_of`) in worker processes, as the files are parsed: `add` is given
+    every file's passages (final: their ids told apart), and once there are enough of them for workers
+    (`parallel.link_workers`) a pool takes them, while the parsing goes on.  A document's passages come in one
+    `add`.  `link` gathers the results (`_texts`)."""
+
+    def __init__(self) -> None:
+        self.passages = 0
+        self.waiting: list[list[Passage]] = []
+        self.pool: Any = None
+        self.pending: list[Any] = []
+        self.workers = 0
+        self.found: list[Found] | None = None
+
+    def add(self, passages: list[Passage]) -> None:
+        self.passages += len(passages)
+        self.waiting.append(passages)
+        if self.found is not None:
+            raise RuntimeError("passages given after the results were taken")
+        if self.pool is None:
+            self.workers = parallel.link_workers(self.passages)
+            if not self.workers:
+                return
+            self.pool = parallel.pooled(self.workers)
+        batch = [p for ps in self.waiting for p in ps]
+        self.waiting = []
+        docs: dict[str, list[Passage]] = {}
+        for p in batch:
+            docs.setdefault(p.doc_id, []).append(p)
+        # a few tasks a worker for each batch: documents are not cut
+        cuts = parallel.shards(list(docs.values()), lambda ps: sum(len(p.text) for p in ps) + 1, self.workers * 2)
+        self.pending.append(parallel.start(self.pool, _texts_of, [[p for ps in cut for p in ps] for cut in cuts]))
+
+    def results(self) -> list[Found] | None:
+        """Every batch's results, in order, once all are in (the pool ended: no thread of it is left when this
+        process forks again); None when no pool was started."""
+        if self.pool is not None and self.found is None:
+            try:
+                self.found = [r for job in self.pending for r in job.get()]
+            finally:
+                self.close()
+        return self.found
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool, self.pending = None, []
+
+
+def _texts(docs: _Docs, workers: int, ahead: TextsAhead | None) -> _Texts:
+    """The text work of every document: what `ahead` found, else found now."""
+    got = ahead.results() if ahead else None
+    if got is None:
+        ahead = TextsAhead()
+        ahead.workers, ahead.pool = workers, parallel.pooled(workers)
+        ahead.add(docs.passages())
+        got = ahead.results()
+        assert got is not None
+    texts = _Texts({}, Counter(), {})
+    glossary: dict[str, list[list[str]]] = {}
+    for rows, words in got:
+        for d, cites, entries in rows:
+            texts.citations.update(cites)
+            glossary[d] = entries
+        texts.word_docs.update(words)
+    texts.glossary = {d: glossary[d] for d in docs.by_doc}  # in the documents' order (names' ties go to the first)
+    return texts
 
 
 def _doc_shards(docs: _Docs, workers: int) -> list[list[str]]:
@@ -398,44 +488,40 @@ def _doc_shards(docs: _Docs, workers: int) -> list[list[str]]:
                            workers * parallel.SHARDS_PER_WORKER)
 
 
-def _texts_of(doc_ids: list[str]) -> tuple[list[tuple[str, bytes, str, dict[str, list[Citation]], list[list[str]]]], Counter[str]]:
-    """In a worker: each document's rows, their digest, its passages' citations and its glossary; the shard's word counts."""
-    by_doc: dict[str, list[Passage]] = parallel.shared()
-    out = []
-    words: Counter[str] = Counter()
-    for d in doc_ids:
-        ps = by_doc[d]
-        data = encode_rows(Passage, ps)
-        words.update(lower_words(ps))
-        out.append((d, data, _sha(data), {p.id: extract_citations(p.text) for p in ps},
-                    [[t, p.id] for t, p in glossary_terms(ps)]))
-    return out, words
-
-
-def _texts_pooled(docs: _Docs, workers: int) -> _Texts:
-    texts = _Texts({}, {}, {}, Counter(), {})
-    with parallel.forked_pool(workers, docs.by_doc) as pool:
-        for rows, words in parallel.start(pool, _texts_of, _doc_shards(docs, workers)).get():
-            for d, data, sha, cites, glossary in rows:
-                texts.encoded[d], texts.digest[d], texts.glossary[d] = data, sha, glossary
-                texts.citations.update(cites)
-            texts.word_docs.update(words)
-    return texts
-
-
-def _scan_of(doc_ids: list[str]) -> list[list[str]]:
-    """In a worker: the keys of the names each passage of these documents contains, in order."""
+def _scan_of(doc_ids: list[str]) -> tuple[list[list[str]], list[tuple[str, bytes, str]]]:
+    """In a worker: the keys of the names each passage of these documents contains, in order; each one's rows."""
     by_doc, trie = parallel.shared()
-    return [[t.key for t in scan(p, trie)] for d in doc_ids for p in by_doc[d]]
+    keys = [[t.key for t in scan(p, trie)] for d in doc_ids for p in by_doc[d]]
+    rows = []
+    for d in doc_ids:
+        data = encode_rows(Passage, by_doc[d])
+        rows.append((d, data, _sha(data)))
+    return keys, rows
+
+
+class _Scanned:
+    def __init__(self, pending: Any) -> None:
+        self.pending = pending
+
+    def keys(self) -> list[list[str]]:
+        """The keys of the names each passage contains, in passage order."""
+        return [k for keys, _ in self.pending.get() for k in keys]
+
+    def rows(self) -> tuple[dict[str, bytes], dict[str, str]]:
+        """Each document's rows and their digest."""
+        encoded, digest = {}, {}
+        for _, rows in self.pending.get():
+            for d, data, sha in rows:
+                encoded[d], digest[d] = data, sha
+        return encoded, digest
 
 
 @contextmanager
-def _scans_pooled(docs: _Docs, names: _Names, workers: int) -> Iterator[Callable[[], list[list[str]]] | None]:
-    """Every passage scanned for `names` in workers while the body runs; what it gives returns their keys (None
-    without workers: `_mentions` scans)."""
+def _scans_pooled(docs: _Docs, names: _Names, workers: int) -> Iterator[_Scanned | None]:
+    """Every passage scanned for `names`, and its rows encoded, in workers while the body runs (None without
+    workers: `_mentions` scans)."""
     if not workers:
         yield None
         return
     with parallel.forked_pool(workers, (docs.by_doc, term_trie(names.terms))) as pool:
-        pending = parallel.start(pool, _scan_of, _doc_shards(docs, workers))
-        yield lambda: [keys for part in pending.get() for keys in part]
+        yield _Scanned(parallel.start(pool, _scan_of, _doc_shards(docs, workers)))

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, TypeVar
 
-__all__ = ["MIN_PASSAGES", "Background", "link_workers", "shards", "forked_pool", "shared", "start"]
+__all__ = ["MIN_PASSAGES", "Background", "link_workers", "shards", "forked_pool", "pooled", "shared", "start"]
 
 # below it a pool's start and the results' transfer cost more than the cores save (bench/link_pool.py)
 MIN_PASSAGES = 20_000
@@ -87,6 +87,11 @@ def forked_pool(workers: int, state: Any) -> Iterator[Pool]:
         pool.join()
         _shared = None
         gc.unfreeze()
+
+
+def pooled(workers: int) -> Pool:
+    """A pool of `workers` forked processes for tasks that carry their data (`terminate` and `join` it)."""
+    return multiprocessing.get_context("fork").Pool(workers)
 
 
 def start(pool: Pool, fn: Callable[[T], R], items: Sequence[T]) -> AsyncResult[list[R]]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.ids import distinct_titles
-from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, ingest
-from graph.linking import bm25_ahead, link
+from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, IngestResult, ingest
+from graph.linking import TextsAhead, bm25_ahead, link
 from graph.previous import Previous, build_options, load_previous, manifest
 from graph.printable import printable
 from graph.store import StaleRows, check_index_folder, write_index
@@ -82,11 +82,26 @@ def _build(
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     scanned_ns = time.time_ns()
-    result = ingest(
-        list(sources), progress=lambda d, n, path: report("parse", d, n, printable(str(path))),
-        max_file_bytes=max_file_bytes, parse_seconds=parse_seconds, reuse=prev.reuse if prev else None,
-        known=prev.known_sha if prev else None, reuse_docs=prev.reuse_docs if prev else None,
-    )
+    # a full build of many passages: their text work begins in worker processes while the rest is parsed
+    texts = TextsAhead() if prev is None else None
+    try:
+        result = ingest(
+            list(sources), progress=lambda d, n, path: report("parse", d, n, printable(str(path))),
+            max_file_bytes=max_file_bytes, parse_seconds=parse_seconds, reuse=prev.reuse if prev else None,
+            known=prev.known_sha if prev else None, reuse_docs=prev.reuse_docs if prev else None,
+            on_passages=texts.add if texts else None,
+        )
+        return _link(sources, folder, report, site_root, options, prev, why_full, result, scanned_ns, t, seconds, texts)
+    finally:
+        if texts:
+            texts.close()
+
+
+def _link(
+    sources: Sequence[Path], folder: Path, report: Callable[..., None], site_root: str | None, options: str,
+    prev: Previous | None, why_full: str, result: IngestResult, scanned_ns: int, t: float, seconds: dict[str, float],
+    texts: TextsAhead | None,
+) -> BuildReport:
     seconds["parse"] = time.perf_counter() - t
     if not result.passages:
         reasons = "; ".join(f"{e.path}: {e.reason}" for e in result.errors[:5])
@@ -106,10 +121,12 @@ def _build(
         done += n
         report("index", done, len(passages), "bm25")
 
+    if texts:
+        texts.results()  # (its pool ended before this process forks for BM25)
     bm25_job = bm25_ahead(passages, prev, folder)
     try:
         linked = link(passages, site_root, prev, step=lambda what: report("link", next(steps), 3, what),
-                      bm25_progress=bm25_progress, bm25_job=bm25_job)
+                      bm25_progress=bm25_progress, bm25_job=bm25_job, texts=texts)
         report("link", 3, 3, "done")
         seconds["link"] = time.perf_counter() - t
         incremental = (

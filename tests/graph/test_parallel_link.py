@@ -34,8 +34,8 @@ def test_parallel_build_equals_serial_on_the_sample_corpus(tmp_path: Path, monke
 @pytest.mark.timeout(300)
 def test_parallel_build_equals_serial_on_a_scale_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shared_data("adgm", "corpus.jsonl")
-    corpus = tmp_path / "c.jsonl"
-    gen.main(["--passages", "3000", "--seed", "12", "--out", str(corpus), "--data", str(SHARED_DATA)])
+    corpus = tmp_path / "c"  # three files: the workers take the first ones' passages while the rest are parsed
+    gen.main(["--passages", "3000", "--seed", "12", "--out", str(corpus), "--data", str(SHARED_DATA), "--per-file", "1000"])
     serial = _build(corpus, tmp_path / "serial", 0, monkeypatch)
     refs = (serial / "references.jsonl").read_text(encoding="utf-8")
     assert refs.count("\n") > 500 and (serial / "mentions.jsonl").stat().st_size > 0  # something to compare
