@@ -136,7 +136,8 @@ def link(passages: list[Passage], site_root: str | None, prev: Previous | None, 
     resolver = ReferenceResolver(passages, site_root=site_root,
                                  defs={d: [tuple(x) for x in old[d].defs] for d in docs.by_doc if docs.hollow(d)})
     names = _mention_names(docs, changed, dropped, resolver, prev, found)
-    with _scans_pooled(docs, names, workers) as scanned:  # the passages are scanned (and encoded) meanwhile
+    rows_to = bm25_job.folder if bm25_job else None
+    with _scans_pooled(docs, names, workers, rows_to) as scanned:  # the passages are scanned (and encoded) meanwhile
         refs, redo, ref_state = _references(docs, changed | dropped, resolver, prev, found.citations if found else None)
 
         report("containment")
@@ -271,14 +272,16 @@ def _bm25(passages: list[Passage], docs: _Docs, changed: set[str], dropped: set[
 
 
 class Bm25Job:
-    """A BM25 index of every passage built in a forked process into a scratch folder, moved into place by `write`.
-    The folder is held as a reader holds a generation (a shared lock), so that another build's clean-up leaves it;
-    once nothing holds it (this build died), the next build's clean-up deletes it (a `.tmp` folder)."""
+    """A BM25 index of every passage built in a forked process into a scratch folder, moved into place by `write`;
+    the link workers write the passages' rows there too (`_scan_of`), for the index to copy.  The folder is held
+    as a reader holds a generation (a shared lock), so that another build's clean-up leaves it; once nothing
+    holds it (this build died), the next build's clean-up deletes it (a `.tmp` folder)."""
 
     def __init__(self, passages: list[Passage], scratch: Path) -> None:
         scratch.mkdir(parents=True, exist_ok=True)
+        scratch = scratch.resolve()  # rows are read back from it (`store.Block`)
         (scratch / ".lock").touch()  # an index folder, as `store.index_lock` leaves it (`check_index_folder`)
-        self.folder = scratch / f".bm25-{uuid.uuid4().hex[:12]}.tmp"
+        self.folder = scratch / f".build-{uuid.uuid4().hex[:12]}.tmp"
         self.folder.mkdir()
         self.held = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(self.held, fcntl.LOCK_SH)
@@ -488,15 +491,23 @@ def _doc_shards(docs: _Docs, workers: int) -> list[list[str]]:
                            workers * parallel.SHARDS_PER_WORKER)
 
 
-def _scan_of(doc_ids: list[str]) -> tuple[list[list[str]], list[tuple[str, bytes, str]]]:
-    """In a worker: the keys of the names each passage of these documents contains, in order; each one's rows."""
-    by_doc, trie = parallel.shared()
+def _scan_of(shard: tuple[int, list[str]]) -> tuple[list[list[str]], list[tuple[str, bytes | Block]]]:
+    """In a worker: the keys of the names each passage of these documents contains, in order; each one's rows,
+    written to a file of the scratch folder when there is one (only where they lie comes back)."""
+    by_doc, trie, scratch = parallel.shared()
+    n, doc_ids = shard
     keys = [[t.key for t in scan(p, trie)] for d in doc_ids for p in by_doc[d]]
-    rows = []
-    for d in doc_ids:
-        data = encode_rows(Passage, by_doc[d])
-        rows.append((d, data, _sha(data)))
-    return keys, rows
+    rows: list[tuple[str, bytes | Block]] = [(d, encode_rows(Passage, by_doc[d])) for d in doc_ids]
+    if scratch is None:
+        return keys, rows
+    path, at, out = scratch / f"rows-{n}.jsonl", 0, []
+    with path.open("wb") as f:
+        for d, data in rows:
+            assert isinstance(data, bytes)
+            f.write(data)
+            out.append((d, Block(path, at, len(data), _sha(data))))
+            at += len(data)
+    return keys, out
 
 
 class _Scanned:
@@ -507,21 +518,22 @@ class _Scanned:
         """The keys of the names each passage contains, in passage order."""
         return [k for keys, _ in self.pending.get() for k in keys]
 
-    def rows(self) -> tuple[dict[str, bytes], dict[str, str]]:
-        """Each document's rows and their digest."""
-        encoded, digest = {}, {}
+    def rows(self) -> tuple[dict[str, bytes | Block], dict[str, str]]:
+        """Each document's rows (or where they lie) and their digest."""
+        encoded: dict[str, bytes | Block] = {}
+        digest: dict[str, str] = {}
         for _, rows in self.pending.get():
-            for d, data, sha in rows:
-                encoded[d], digest[d] = data, sha
+            for d, data in rows:
+                encoded[d], digest[d] = data, data.sha256 if isinstance(data, Block) else _sha(data)
         return encoded, digest
 
 
 @contextmanager
-def _scans_pooled(docs: _Docs, names: _Names, workers: int) -> Iterator[_Scanned | None]:
-    """Every passage scanned for `names`, and its rows encoded, in workers while the body runs (None without
-    workers: `_mentions` scans)."""
+def _scans_pooled(docs: _Docs, names: _Names, workers: int, scratch: Path | None) -> Iterator[_Scanned | None]:
+    """Every passage scanned for `names`, and its rows encoded (into `scratch` when given), in workers while
+    the body runs (None without workers: `_mentions` scans)."""
     if not workers:
         yield None
         return
-    with parallel.forked_pool(workers, (docs.by_doc, term_trie(names.terms))) as pool:
-        yield _Scanned(parallel.start(pool, _scan_of, _doc_shards(docs, workers)))
+    with parallel.forked_pool(workers, (docs.by_doc, term_trie(names.terms), scratch)) as pool:
+        yield _Scanned(parallel.start(pool, _scan_of, list(enumerate(_doc_shards(docs, workers)))))
