@@ -403,11 +403,19 @@ class _Texts:
 Found = tuple[list[tuple[str, dict[str, list[Citation]], list[list[str]]]], Counter[str]]
 
 
-def _texts_of(passages: list[Passage]) -> Found:
+# what the text work reads of a passage: a tuple pickles in a fraction of a dataclass's time
+_TextFields = tuple[str, str, str | None, list[str], str]  # id, doc_id, label, heading_path, text
+
+
+def _text_fields(p: Passage) -> _TextFields:
+    return p.id, p.doc_id, p.label, p.heading_path, p.text
+
+
+def _texts_of(passages: list[_TextFields]) -> Found:
     """In a worker: each document's passages' citations and its glossary; the documents' lowercase word counts."""
     by_doc: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    for pid, doc, label, heading_path, text in passages:
+        by_doc.setdefault(doc, []).append(Passage(pid, doc, "", 0, text, label, heading_path))
     words: Counter[str] = Counter()
     out = []
     for d, ps in by_doc.items():
@@ -447,7 +455,7 @@ class TextsAhead:
             docs.setdefault(p.doc_id, []).append(p)
         # a few tasks a worker for each batch: documents are not cut
         cuts = parallel.shards(list(docs.values()), lambda ps: sum(len(p.text) for p in ps) + 1, self.workers * 2)
-        self.pending.append(parallel.start(self.pool, _texts_of, [[p for ps in cut for p in ps] for cut in cuts]))
+        self.pending.append(parallel.start(self.pool, _texts_of, [[_text_fields(p) for ps in cut for p in ps] for cut in cuts]))
 
     def results(self) -> list[Found] | None:
         """Every batch's results, in order, once all are in (the pool ended: no thread of it is left when this

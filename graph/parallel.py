@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 
 __all__ = ["MIN_PASSAGES", "Background", "link_workers", "shards", "forked_pool", "pooled", "shared", "start"]
 
-# below it a pool's start and the results' transfer cost more than the cores save (bench/link_pool.py)
-MIN_PASSAGES = 20_000
+# below it a pool saves no time: at load 4-5, serial / pooled wall 1.50 / 1.47 s at 5k passages, 3.11 / 2.56 at 10k,
+# 5.51 / 4.97 at 20k, for 0.3-0.5 more CPU-s (BENCHMARKS.md, "Scale (issue 12)")
+MIN_PASSAGES = 10_000
 SHARDS_PER_WORKER = 4  # smaller shards even out documents of very different sizes
 
 T = TypeVar("T")
@@ -90,8 +91,29 @@ def forked_pool(workers: int, state: Any) -> Iterator[Pool]:
 
 
 def pooled(workers: int) -> Pool:
-    """A pool of `workers` forked processes for tasks that carry their data (`terminate` and `join` it)."""
-    return multiprocessing.get_context("fork").Pool(workers)
+    """A pool of `workers` forked processes for tasks that carry their data (`terminate` and `join` it).  Each
+    closes the files it inherited: forked while files are parsed, a worker would otherwise hold the parse worker's
+    pipe open, and that child would never see the end of its requests (`ParseWorker.close` waited 5 s for it,
+    then killed it).  The pool's own pipes are opened after the list is taken, and kept."""
+    listed = [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2]
+    inherited = [fd for fd in listed if _is_open(fd)]  # not the listing's own, closed by now (its number is reused)
+    return multiprocessing.get_context("fork").Pool(workers, initializer=_close, initargs=(inherited,))
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def start(pool: Pool, fn: Callable[[T], R], items: Sequence[T]) -> AsyncResult[list[R]]:

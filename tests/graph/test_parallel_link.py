@@ -1,6 +1,7 @@
 """The link stage in worker processes (`graph.parallel`) writes the index the serial one writes, byte for byte."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from bench import scale_corpus as gen
 from bench.same_index import differences, generation
 from graph import parallel
+from graph.parse_worker import ParseWorker
 from graph.pipeline import build_index
 from server.settings import SAMPLE_CORPUS
 from tests.conftest import SHARED_DATA, shared_data
@@ -59,3 +61,20 @@ def test_shards_keep_order_and_balance() -> None:
     assert [x for s in got for x in s] == items and [len(s) for s in got] == [25, 25, 25, 25]
     assert parallel.shards([5], lambda x: 1, 8) == [[5]]
     assert parallel.shards([], lambda x: 1, 8) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_pool_started_while_parsing_lets_the_parse_worker_end() -> None:
+    """A worker forked while the parse worker runs does not hold its pipe open (it would never see the end of
+    its requests: `ParseWorker.close` waited 5 s, then killed it)."""
+    with ParseWorker() as worker:
+        worker.parse("a.md", b"# A\n\nSome text.\n", "a", 60)
+        pool = parallel.pooled(2)
+        try:
+            assert pool.apply(len, ([1, 2],)) == 2
+            t = time.perf_counter()
+            assert worker.close() == 0
+            assert time.perf_counter() - t < 4
+        finally:
+            pool.terminate()
+            pool.join()
