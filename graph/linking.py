@@ -20,6 +20,11 @@ whose rows are copied from the previous generation (`store.Block`).  Then:
 - BM25: a copy of the previous index with changed documents replaced; their old passages still count in
   the term statistics until tantivy merges them, so once those stale passages pass `STALE_SHARE` of the
   index it is built afresh from every passage's text (scores match a full build again).
+
+A full build of `parallel.MIN_PASSAGES` passages or more spreads the work over processes (`graph.parallel`),
+with the same result byte for byte: each document's text work (citations, lowercase words, glossary) begins
+in a pool while the files are parsed (`TextsAhead`), BM25 is built in a process of its own (`bm25_ahead`),
+and a second pool scans the passages for names and encodes their rows while this process resolves references.
 """
 from __future__ import annotations
 
