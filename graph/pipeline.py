@@ -93,7 +93,8 @@ def _build(
         raise ValueError(
             f"nothing to index in {', '.join(printable(str(s)) for s in sources)}"
             + (f" ({reasons})" if reasons else "")
-            + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents"
+            + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents (or those "
+              "compressed, .md.gz, or text files without an extension, README)"
         )
     passages = result.passages
     distinct_titles(passages)

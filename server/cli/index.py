@@ -26,7 +26,8 @@ __all__ = ["index_cmd", "search_cmd"]
                    "hybrid search, and the first reranked question, do not pay for it.")
 def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float,
               site_root: str | None, full: bool, vectors: bool) -> None:
-    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl .docx) into an index folder.
+    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl .docx, those but .jsonl compressed as .gz,
+    and text files without an extension such as README or changelog.gz) into an index folder.
 
     On an index built from the same sources with the same options, only added and changed files are
     read and only what they reach is linked again. The new index is written beside the old one and

@@ -1,0 +1,98 @@
+"""A real documentation folder (/usr/share/doc): compressed text and READMEs without an extension."""
+from __future__ import annotations
+
+import gzip
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from graph.ingest import NOT_TEXT, UNREAD_TYPE, ingest
+from graph.links import LinkIndex
+from graph.pipeline import build_index
+from graph.safe_open import FileRefused, gunzip
+from server.corpus import Corpus
+from tests.graph.test_incremental import _same_as_full
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _gz(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.encode("utf-8") if isinstance(text, str) else text))
+
+
+def _doc_folder(root: Path) -> Path:
+    src = root / "doc"
+    _gz(src / "pump" / "guide.md.gz", "# Pump Guide\n\n## Priming\n\nPrime the peristaltic pump before use. See [the FAQ](faq.html).\n")
+    _gz(src / "pump" / "faq.html.gz", "<html><head><title>Pump FAQ</title></head><body><h1>FAQ</h1>"
+                                       "<p>The occlusion alarm sounds when the line kinks.</p></body></html>")
+    _gz(src / "pump" / "README.gz", "Pump package\n\nZebrafish husbandry notes live here.\n")
+    _gz(src / "pump" / "changelog.Debian.gz", "pump (1.2-1) unstable; urgency=low\n\n  * Fix the flux capacitor.\n")
+    (src / "pump" / "copyright").write_text("Copyright 2020 Pump Authors\nLicense: GPL-2+\n", encoding="utf-8")
+    (src / "pump" / "core").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)  # binary, no extension
+    (src / "pump" / "latin").write_bytes("Caf\xe9 notes\n".encode("latin-1"))  # not UTF-8, no extension
+    _gz(src / "pump" / "data.json.gz", '{"a": 1}')
+    return src
+
+
+def test_compressed_and_extensionless_text_is_indexed_and_searchable(tmp_path: Path) -> None:
+    src = _doc_folder(tmp_path)
+    report = build_index([src], tmp_path / "index")
+    corpus = Corpus.open(tmp_path / "index")
+    docs = {p.doc_id: p for p in corpus.passages}
+    assert {"pump.guide", "pump.faq", "pump.readme", "pump.changelog.debian", "pump.copyright"} == set(docs)
+    assert docs["pump.guide"].source == "pump/guide.md.gz" and docs["pump.guide"].doc_title == "Pump Guide"
+    assert docs["pump.faq"].doc_title == "Pump FAQ"
+    for query, doc in [("peristaltic", "pump.guide"), ("zebrafish husbandry", "pump.readme"),
+                       ("flux capacitor", "pump.changelog.debian"), ("occlusion alarm", "pump.faq")]:
+        assert corpus.search(query, k=1).hits[0].id.startswith(doc + ":"), query
+    # the link to faq.html reaches faq.html.gz's document
+    assert any(t.startswith("pump.faq:") for r in corpus.stored.references if r.src.startswith("pump.guide:") for t in r.targets)
+    r = {Path(e.path).name: e for e in report.errors}
+    assert set(r) == {"core", "latin", "data.json.gz"}
+    assert r["core"].kind == NOT_TEXT and r["core"].reason.startswith("binary file (")
+    assert r["latin"].kind == NOT_TEXT and r["latin"].reason.startswith("not UTF-8 text (byte 3)")
+    assert r["data.json.gz"].kind == UNREAD_TYPE and r["data.json.gz"].key == ".json.gz"
+
+
+def test_a_gzip_bomb_is_refused_without_being_decompressed_whole(tmp_path: Path) -> None:
+    bomb = gzip.compress(b"a" * 50_000_000, compresslevel=9)  # 50 MB of text in ~50 KB
+    (tmp_path / "bomb.md.gz").write_bytes(bomb)
+    (tmp_path / "ok.md").write_text("# Ok\n\nFine.\n", encoding="utf-8")
+    result = ingest([tmp_path], max_file_bytes=1_000_000)
+    assert [(Path(e.path).name, e.reason) for e in result.errors] == [
+        ("bomb.md.gz", "decompresses to over the 1.0 MB limit (from 0.0 MB compressed): skipped")]
+    assert {p.doc_id for p in result.passages} == {"ok"}
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileRefused):
+            gunzip(bomb, 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000  # about the limit, not the 50 MB the bomb holds
+    assert gunzip(gzip.compress(b"one ") + gzip.compress(b"two"), 100) == b"one two"  # every member
+    for cut in (gzip.compress(b"some text " * 100)[:-6], b"\x1f\x8b"):
+        with pytest.raises(FileRefused, match="cut short"):
+            gunzip(cut, 1_000_000)
+
+
+def test_a_changed_gz_file_is_read_again_and_the_index_is_a_full_builds(tmp_path: Path) -> None:
+    src = _doc_folder(tmp_path)
+    index = tmp_path / "index"
+    build_index([src], index)
+    _gz(src / "pump" / "guide.md.gz", "# Pump Guide\n\n## Priming\n\nPrime the centrifugal pump. See [the FAQ](faq.html).\n")
+    report = build_index([src], index)  # seen: the 5 read, and the 2 not text (read again, as every file not indexed)
+    assert report.incremental.startswith("4 of 7 files unchanged"), report.incremental
+    corpus = Corpus.open(index)
+    assert corpus.search("centrifugal", k=1).hits[0].id.startswith("pump.guide:")
+    assert not corpus.search("peristaltic", k=1).hits
+    _same_as_full(src, index, tmp_path)
+
+
+def test_a_compressed_page_answers_for_its_name_unless_the_page_itself_is_there() -> None:
+    links = LinkIndex([("a/x.html.gz", "x-gz"), ("a/y.html", "y"), ("a/y.html.gz", "y-gz"), ("a/index.md", "index")])
+    assert links.locate("x.html#top", "a/index.md", "index").doc == "x-gz"
+    assert links.locate("y.html", "a/index.md", "index").doc == "y"
+    assert links.locate("x.html.gz", "a/index.md", "index").doc == "x-gz"
