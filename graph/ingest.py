@@ -51,7 +51,7 @@ _SNIFF = 8192
 UNREAD_TYPE = "type"  # a file type no parser reads (`key`: the type, ".json.gz")
 RENAMED = "renamed"  # a doc id another file had already (same path, another extension): renamed
 HIDDEN = "hidden"
-SAME_FILE = "same file"  # a link to a file read already
+SAME_FILE = "same file"  # a link to a file read or a folder walked already
 NOT_TEXT = "not text"  # a file without an extension readtrail reads, whose first bytes are not UTF-8 text
 
 
@@ -193,8 +193,9 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                 continue
             kind = file_kind(mode)
             if kind == "folder":
-                if target in folders_seen:  # a loop, or a folder walked already
-                    out.skip(path, f"symlink to {target}, a folder walked already: skipped")
+                if target in folders_seen:  # a loop, or a folder walked already (a real one: through a link before it)
+                    out.skip(path, f"symlink to {target}, a folder walked already: skipped" if link
+                             else "a folder walked already, through a link to it: skipped", SAME_FILE)
                 else:
                     folders_seen.add(target)
                     walk(path, target)

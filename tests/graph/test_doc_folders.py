@@ -1,16 +1,21 @@
-"""A real documentation folder (/usr/share/doc): compressed text and READMEs without an extension."""
+"""A real documentation folder (/usr/share/doc): compressed text, READMEs without an extension, and a
+report that groups the hundreds of routine notices such a folder gives."""
 from __future__ import annotations
 
 import gzip
+import shutil
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from graph.ingest import NOT_TEXT, UNREAD_TYPE, ingest
+from graph.ingest import NOT_TEXT, RENAMED, UNREAD_TYPE, IngestError, ingest
 from graph.links import LinkIndex
+from graph.notices import LIST_NAME, summary
 from graph.pipeline import build_index
 from graph.safe_open import FileRefused, gunzip
+from server.cli import main
 from server.corpus import Corpus
 from tests.graph.test_incremental import _same_as_full
 
@@ -96,3 +101,45 @@ def test_a_compressed_page_answers_for_its_name_unless_the_page_itself_is_there(
     assert links.locate("x.html#top", "a/index.md", "index").doc == "x-gz"
     assert links.locate("y.html", "a/index.md", "index").doc == "y"
     assert links.locate("x.html.gz", "a/index.md", "index").doc == "x-gz"
+
+
+def test_routine_notices_are_grouped_and_problems_listed_one_by_one() -> None:
+    errors = [IngestError(f"/d/s{i}.css", "unsupported file type '.css': skipped", UNREAD_TYPE, ".css") for i in range(3)]
+    errors += [IngestError(f"/d/a{i}.json.gz", "unsupported file type '.json.gz': skipped", UNREAD_TYPE, ".json.gz")
+               for i in range(5)]
+    errors += [IngestError("/d/bad.pdf", "could not parse: not a PDF"),
+               IngestError("/d/x.md", "doc id 'x' already used by /d/x.html: renamed 'x-2'", RENAMED),
+               IngestError("/d/y.md", "doc id 'y' already used by /d/y.html: renamed 'y-2'", RENAMED)]
+    lines = summary(errors, "/i/not-indexed.txt")
+    assert lines[0] == "/d/bad.pdf: could not parse: not a PDF"
+    assert lines[1].startswith("skipped 8 files of types readtrail does not read: .json.gz 5, .css 3 (it reads .docx, ")
+    assert lines[2] == ("renamed 2 documents whose name another file had (same path, another extension), e.g. "
+                        "/d/x.md: doc id 'x' already used by /d/x.html: renamed 'x-2'")
+    assert lines[3] == "every file not indexed, with its reason: /i/not-indexed.txt (or index with --verbose)"
+    assert len(lines) == 4
+    assert summary(errors[8:9], "/i/not-indexed.txt") == ["/d/bad.pdf: could not parse: not a PDF"]
+
+
+def test_the_index_command_prints_a_summary_and_lists_every_file_beside_the_index(tmp_path: Path) -> None:
+    src = _doc_folder(tmp_path)
+    for i in range(4):
+        (src / f"s{i}.css").write_text("p {}\n", encoding="utf-8")
+    (src / "pump" / "guide.html").write_text("<h1>Guide</h1><p>Rendered.</p>", encoding="utf-8")
+    (src / "bad.pdf").write_bytes(b"not a pdf")
+    index = tmp_path / "index"
+    out = CliRunner().invoke(main, ["index", str(src), "--index", str(index)])
+    assert out.exit_code == 0, out.output
+    said = [ln.strip() for ln in out.stderr.splitlines() if ln.strip() and "it/s" not in ln and "s/it" not in ln]
+    notices = said[: said.index(next(ln for ln in said if ln.startswith("indexed ")))]
+    assert notices[0] == f"{src / 'bad.pdf'}: could not parse: not a PDF: no %PDF- header"
+    assert notices[1].startswith("skipped 5 files of types readtrail does not read: .css 4, .json.gz 1 (it reads ")
+    assert notices[2].startswith("renamed 1 documents whose name another file had")
+    assert notices[3].startswith("skipped 2 files without an extension readtrail reads that are not UTF-8 text, e.g. ")
+    assert notices[4] == f"every file not indexed, with its reason: {index / LIST_NAME} (or index with --verbose)"
+    assert len(notices) == 5
+    listed = (index / LIST_NAME).read_text(encoding="utf-8").splitlines()
+    assert len(listed) == 9 and sum(".css: unsupported file type '.css'" in ln for ln in listed) == 4
+    shutil.rmtree(index)
+    verbose = CliRunner().invoke(main, ["index", str(src), "--index", str(index), "--verbose"])
+    assert verbose.exit_code == 0, verbose.output
+    assert all(f"  {ln}" in verbose.stderr for ln in listed)
