@@ -473,6 +473,8 @@ def _parse(
     for d in docs:
         if not isinstance(d, str) and d.source == read_as:
             d.source = rel  # the file on disk (links to `x.html` reach `x.html.gz`: `graph.links`)
+            if c.reading.sniff:  # plain text named by its file alone: the name as it is, `README.emacs`, `copyright`
+                d.title = c.reading.name
     errors.extend(IngestError(name, n) for n in notes)
     if not any(isinstance(d, str) or d.sections for d in docs):
         errors.append(IngestError(name, "no text found: nothing indexed"))

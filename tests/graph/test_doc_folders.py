@@ -49,6 +49,7 @@ def test_compressed_and_extensionless_text_is_indexed_and_searchable(tmp_path: P
     assert {"pump.guide", "pump.faq", "pump.readme", "pump.changelog.debian", "pump.copyright"} == set(docs)
     assert docs["pump.guide"].source == "pump/guide.md.gz" and docs["pump.guide"].doc_title == "Pump Guide"
     assert docs["pump.faq"].doc_title == "Pump FAQ"
+    assert (docs["pump.readme"].doc_title, docs["pump.changelog.debian"].doc_title) == ("README", "changelog.Debian")
     for query, doc in [("peristaltic", "pump.guide"), ("zebrafish husbandry", "pump.readme"),
                        ("flux capacitor", "pump.changelog.debian"), ("occlusion alarm", "pump.faq")]:
         assert corpus.search(query, k=1).hits[0].id.startswith(doc + ":"), query
