@@ -346,6 +346,7 @@ def ingest(
             path = os.path.abspath(c.path)
             sha = known(path, st) if known and st else None
             taken = reuse(path, sha) if reuse and sha else None
+            first_error = len(errors)  # what reading says (invalid UTF-8) is a note of the file's too
             raw = None if taken else _read(c, max_file_bytes, errors)
             if taken or raw is not None:
                 if raw is not None:
@@ -355,12 +356,12 @@ def ingest(
                 if st:
                     record.size, record.mtime_ns, record.ctime_ns, record.inode = (
                         st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                first_error = len(errors)
                 if taken and not _free(taken[0], doc_ids, passage_seen):
                     taken = None  # parsed after all (and renamed): its bytes are needed
                     if raw is None:
                         raw = _read(c, max_file_bytes, errors)
                 if taken:
+                    del errors[first_error:]  # read to be hashed: its notes, recorded when it was parsed, say it again
                     new, notes, digests, record.lines = taken
                     errors.extend(IngestError(name, n) for n in notes)
                     out.reused += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def _doc_folder(root: Path) -> Path:
                                        "<p>The occlusion alarm sounds when the line kinks.</p></body></html>")
     _gz(src / "pump" / "README.gz", "Pump package\n\nZebrafish husbandry notes live here.\n")
     _gz(src / "pump" / "changelog.Debian.gz", "pump (1.2-1) unstable; urgency=low\n\n  * Fix the flux capacitor.\n")
+    _gz(src / "pump" / "NEWS.gz", ("Pump news\n\n" + "Version notes. " * 700 + "\nCaf\xe9 release.\n").encode("latin-1"))
     (src / "pump" / "copyright").write_text("Copyright 2020 Pump Authors\nLicense: GPL-2+\n", encoding="utf-8")
     (src / "pump" / "core").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)  # binary, no extension
     (src / "pump" / "latin").write_bytes("Caf\xe9 notes\n".encode("latin-1"))  # not UTF-8, no extension
@@ -46,7 +48,7 @@ def test_compressed_and_extensionless_text_is_indexed_and_searchable(tmp_path: P
     report = build_index([src], tmp_path / "index")
     corpus = Corpus.open(tmp_path / "index")
     docs = {p.doc_id: p for p in corpus.passages}
-    assert {"pump.guide", "pump.faq", "pump.readme", "pump.changelog.debian", "pump.copyright"} == set(docs)
+    assert {"pump.guide", "pump.faq", "pump.readme", "pump.news", "pump.changelog.debian", "pump.copyright"} == set(docs)
     assert docs["pump.guide"].source == "pump/guide.md.gz" and docs["pump.guide"].doc_title == "Pump Guide"
     assert docs["pump.faq"].doc_title == "Pump FAQ"
     assert (docs["pump.readme"].doc_title, docs["pump.changelog.debian"].doc_title) == ("README", "changelog.Debian")
@@ -56,7 +58,8 @@ def test_compressed_and_extensionless_text_is_indexed_and_searchable(tmp_path: P
     # the link to faq.html reaches faq.html.gz's document
     assert any(t.startswith("pump.faq:") for r in corpus.stored.references if r.src.startswith("pump.guide:") for t in r.targets)
     r = {Path(e.path).name: e for e in report.errors}
-    assert set(r) == {"core", "latin", "data.json.gz"}
+    assert set(r) == {"core", "latin", "data.json.gz", "NEWS.gz"}
+    assert r["NEWS.gz"].reason == "invalid UTF-8 at byte 10515: indexed with replacement characters"  # past the sniff
     assert r["core"].kind == NOT_TEXT and r["core"].reason.startswith("binary file (")
     assert r["latin"].kind == NOT_TEXT and r["latin"].reason.startswith("not UTF-8 text (byte 3)")
     assert r["data.json.gz"].kind == UNREAD_TYPE and r["data.json.gz"].key == ".json.gz"
@@ -86,11 +89,13 @@ def test_a_gzip_bomb_is_refused_without_being_decompressed_whole(tmp_path: Path)
 
 def test_a_changed_gz_file_is_read_again_and_the_index_is_a_full_builds(tmp_path: Path) -> None:
     src = _doc_folder(tmp_path)
+    time.sleep(1.1)  # written over a second before the scan, as in /usr/share/doc: a re-index trusts their stat (RACY_NS)
     index = tmp_path / "index"
     build_index([src], index)
     _gz(src / "pump" / "guide.md.gz", "# Pump Guide\n\n## Priming\n\nPrime the centrifugal pump. See [the FAQ](faq.html).\n")
-    report = build_index([src], index)  # seen: the 5 read, and the 2 not text (read again, as every file not indexed)
-    assert report.incremental.startswith("4 of 7 files unchanged"), report.incremental
+    report = build_index([src], index)  # seen: the 6 read, and the 2 not text (read again, as every file not indexed)
+    assert any("invalid UTF-8 at byte 10515" in e.reason for e in report.errors)  # NEWS.gz unchanged: its notes are kept
+    assert report.incremental.startswith("5 of 8 files unchanged"), report.incremental
     corpus = Corpus.open(index)
     assert corpus.search("centrifugal", k=1).hits[0].id.startswith("pump.guide:")
     assert not corpus.search("peristaltic", k=1).hits
@@ -133,13 +138,14 @@ def test_the_index_command_prints_a_summary_and_lists_every_file_beside_the_inde
     said = [ln.strip() for ln in out.stderr.splitlines() if ln.strip() and "it/s" not in ln and "s/it" not in ln]
     notices = said[: said.index(next(ln for ln in said if ln.startswith("indexed ")))]
     assert notices[0] == f"{src / 'bad.pdf'}: could not parse: not a PDF: no %PDF- header"
-    assert notices[1].startswith("skipped 5 files of types readtrail does not read: .css 4, .json.gz 1 (it reads ")
-    assert notices[2].startswith("renamed 1 documents whose name another file had")
-    assert notices[3].startswith("skipped 2 files without an extension readtrail reads that are not UTF-8 text, e.g. ")
-    assert notices[4] == f"every file not indexed, with its reason: {index / LIST_NAME} (or index with --verbose)"
-    assert len(notices) == 5
+    assert notices[1] == f"{src / 'pump' / 'NEWS.gz'}: invalid UTF-8 at byte 10515: indexed with replacement characters"
+    assert notices[2].startswith("skipped 5 files of types readtrail does not read: .css 4, .json.gz 1 (it reads ")
+    assert notices[3].startswith("renamed 1 documents whose name another file had")
+    assert notices[4].startswith("skipped 2 files without an extension readtrail reads that are not UTF-8 text, e.g. ")
+    assert notices[5] == f"every file not indexed, with its reason: {index / LIST_NAME} (or index with --verbose)"
+    assert len(notices) == 6
     listed = (index / LIST_NAME).read_text(encoding="utf-8").splitlines()
-    assert len(listed) == 9 and sum(".css: unsupported file type '.css'" in ln for ln in listed) == 4
+    assert len(listed) == 10 and sum(".css: unsupported file type '.css'" in ln for ln in listed) == 4
     shutil.rmtree(index)
     verbose = CliRunner().invoke(main, ["index", str(src), "--index", str(index), "--verbose"])
     assert verbose.exit_code == 0, verbose.output
