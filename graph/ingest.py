@@ -2,9 +2,11 @@
 
 Folders are walked recursively in sorted order; files are dispatched by extension
 (`graph.parsers.PARSERS`), a `.gz` file by the extension inside (decompressed under the size limit), and a name
-without an extension readtrail reads as plain text if its first 8 KB is UTF-8 text (`graph.parsers.reading_for`).  Every entry left out is reported with its reason: hidden
-ones (a hidden folder once, not its contents), other extensions, FIFOs, sockets and
-devices, symlinks out of the folder, dangling or looping, links to a file read already.
+without an extension readtrail reads as plain text if its first 8 KB is UTF-8 text (`graph.parsers.reading_for`).
+Every entry left out is reported with its reason: hidden ones (a hidden folder once, not its contents), other
+extensions, FIFOs, sockets and devices, symlinks out of the folder, dangling or looping, links to a file or folder
+read already (links are followed after the real files and folders, which keep their names: `cpp-12 -> gcc-12-base`
+is skipped).
 A file is opened without following links and must be, once open, a regular file inside
 its folder (`graph.safe_open`), so a link swapped in after the walk is refused.  Each file
 is parsed in a child process with a time limit (`graph.parse_worker`).  Binary, empty,
@@ -165,6 +167,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
     real_root = root.resolve()
     folders_seen: set[Path] = {real_root}
     linked: list[tuple[Path, Path, Reading]] = []
+    linked_folders: list[tuple[Path, Path]] = []
 
     def walk(folder: Path, real_folder: Path) -> None:
         try:
@@ -193,12 +196,10 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                 continue
             kind = file_kind(mode)
             if kind == "folder":
-                if target in folders_seen:  # a loop, or a folder walked already (a real one: through a link before it)
-                    out.skip(path, f"symlink to {target}, a folder walked already: skipped" if link
-                             else "a folder walked already, through a link to it: skipped", SAME_FILE)
+                if link:
+                    linked_folders.append((path, target))  # after the real folders: they keep their names
                 else:
-                    folders_seen.add(target)
-                    walk(path, target)
+                    folder_once(path, target)
             elif kind != "file":
                 out.skip(path, f"not a regular file ({kind}): skipped")
             elif (reading := reading_for(path)) is None:
@@ -209,7 +210,16 @@ def _walk_folder(root: Path, out: _Walk) -> None:
             else:
                 out.take(target, _Candidate(path, root, path, real_root, reading))
 
+    def folder_once(path: Path, target: Path) -> None:
+        if target in folders_seen:  # a loop, or a folder walked already
+            out.skip(path, f"symlink to {target}, a folder walked already: skipped", SAME_FILE)
+        else:
+            folders_seen.add(target)
+            walk(path, target)
+
     walk(root, real_root)
+    while linked_folders:  # a folder walked through a link finds its real folders walked, and may add links
+        folder_once(*linked_folders.pop(0))
     for path, target, reading in linked:
         out.take(target, _Candidate(path, root, target, real_root, reading))
 

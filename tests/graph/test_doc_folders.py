@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graph.ingest import NOT_TEXT, RENAMED, UNREAD_TYPE, IngestError, ingest
+from graph.ingest import NOT_TEXT, RENAMED, SAME_FILE, UNREAD_TYPE, IngestError, ingest
 from graph.links import LinkIndex
 from graph.notices import LIST_NAME, summary
 from graph.pipeline import build_index
@@ -150,3 +150,16 @@ def test_the_index_command_prints_a_summary_and_lists_every_file_beside_the_inde
     verbose = CliRunner().invoke(main, ["index", str(src), "--index", str(index), "--verbose"])
     assert verbose.exit_code == 0, verbose.output
     assert all(f"  {ln}" in verbose.stderr for ln in listed)
+
+
+def test_a_folder_keeps_its_name_when_a_link_before_it_points_to_it(tmp_path: Path) -> None:
+    """Debian's doc-dir links: /usr/share/doc/cpp-12 -> gcc-12-base; gcc-12-base's files are named as gcc-12-base's."""
+    (tmp_path / "gcc-base").mkdir()
+    (tmp_path / "gcc-base" / "README").write_text("The compiler base package.\n", encoding="utf-8")
+    (tmp_path / "cpp").symlink_to("gcc-base")
+    (tmp_path / "gcc-base" / "up").symlink_to("..")  # a loop, walked once
+    result = ingest([tmp_path])
+    assert [p.doc_id for p in result.passages] == ["gcc-base.readme"]
+    assert {Path(e.path).name: (e.reason, e.kind) for e in result.errors} == {
+        "cpp": (f"symlink to {(tmp_path / 'gcc-base').resolve()}, a folder walked already: skipped", SAME_FILE),
+        "up": (f"symlink to {tmp_path.resolve()}, a folder walked already: skipped", SAME_FILE)}
