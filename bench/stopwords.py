@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -42,6 +43,11 @@ LISTS = {  # query -> the words searched
 
 
 SHIPPED = "split"  # what graph.index.query_words does by default
+# The same variants as BM25Index settings (stop words, possessive, dotted), for strategies that search
+# through the index themselves (rerank's fusion reads BM25 scores, the walk seeds from it).
+SETTINGS = {"none": (frozenset(), False, False), "lucene": (LUCENE_STOP_WORDS, False, False),
+            "lucene+questions": (STOP_WORDS, False, False), "possessive": (frozenset(), True, False),
+            "possessive+lucene+questions": (STOP_WORDS, True, False), "split": (STOP_WORDS, True, True)}
 
 
 def _as_given(bm25: BM25Index) -> BM25Index:
@@ -70,6 +76,41 @@ def quality(index: Path, data: Path, tasks: list[str], qrels_name: str = "qrels.
                      for name in variants}
         print(task, json.dumps({k: (v["ndcg@10"], v.get("vs_none"), v.get(f"vs_{SHIPPED}")) for k, v in out[task].items()}),
               flush=True)
+    return out
+
+
+def downstream(index: Path, data: Path, tasks: list[str], strategy: str, qrels_name: str = "qrels.tsv",
+               variants: list[str] = list(LISTS), limit: int = 0) -> dict:
+    """The variants under a whole strategy (hybrid+rerank, mixed+hybrid ...: the server's default reranker
+    and first stage), where BM25's scores feed a fusion and a walk's seeds: a gain of BM25 alone need
+    not survive them."""
+    from server.eval.strategies import StrategyParts, make_strategy
+    from server.services import build_reranker, open_services
+    from server.settings import Settings
+
+    settings = Settings.from_env(index=str(index))
+    services = open_services(settings, Corpus.open(index))
+    corpus, bm25 = services.corpus, services.corpus.stored.bm25
+    reranker = build_reranker(settings, corpus, "default")
+    out = {}
+    for task in tasks:
+        folder = data / task
+        queries, qrels = load_queries(folder / "queries.jsonl"), load_qrels(folder / qrels_name)
+        if limit:
+            keep = sorted(q for q in queries if q in qrels)[:limit]
+            queries = {q: queries[q] for q in keep}
+        per = {}
+        for name in variants:
+            bm25.stop_words, bm25.possessive, bm25.dotted = SETTINGS[name]
+            run = make_strategy(strategy, StrategyParts(reranker=reranker, first_stage=services.first_stage))
+            rep = evaluate(corpus, queries, qrels, run)
+            per[name] = {"metrics": rep.metrics, **{k: {r["id"]: r[k] for r in rep.per_query} for k in ("ndcg@10", "all_gold@10")}}
+        base = variants[0]
+        out[task] = {name: {**per[name]["metrics"],
+                            **{f"{k}_vs_{base}": paired_bootstrap(per[base][k], per[name][k]) for k in ("ndcg@10", "all_gold@10")
+                               if name != base}} for name in variants}
+        print(task, strategy, json.dumps({k: (v["ndcg@10"], v["all_gold@10"], v.get(f"ndcg@10_vs_{base}"),
+                                              v.get(f"all_gold@10_vs_{base}")) for k, v in out[task].items()}), flush=True)
     return out
 
 
@@ -131,9 +172,16 @@ def main() -> None:
     ap.add_argument("--qrels", default="qrels.tsv", help="the judgements' file in each task folder")
     ap.add_argument("--latency-index", type=Path)
     ap.add_argument("--variants", nargs="+", default=list(LISTS), choices=list(LISTS), help="'none' first")
+    ap.add_argument("--strategy", default="bm25", help="a readtrail eval strategy (hybrid+rerank, mixed+hybrid ...): "
+                    "the variants under it, with the default reranker and first stage")
+    ap.add_argument("--limit", type=int, default=0, help="--strategy: the first N judged questions of each task")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    result = {"quality": quality(args.index, args.data, args.tasks, args.qrels, args.variants)} if args.index else {}
+    if args.index and args.strategy != "bm25":
+        result = {"strategy": args.strategy, "load": os.getloadavg(),
+                  "quality": downstream(args.index, args.data, args.tasks, args.strategy, args.qrels, args.variants, args.limit)}
+    else:
+        result = {"quality": quality(args.index, args.data, args.tasks, args.qrels, args.variants)} if args.index else {}
     if args.latency_index:
         qs = list(load_queries(args.data / args.tasks[0] / "queries.jsonl").values())[:300]
         result["latency"] = latency(args.latency_index, qs, args.variants)

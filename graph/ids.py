@@ -37,13 +37,14 @@ def slug(name: str) -> str:
     return _NOT_DOC_CHAR.sub("-", name.lower()) or "doc"
 
 
-def slug_doc_id(relative: str | PurePath) -> str:
-    """The doc id of a relative path (`Guidelines/Sepsis Care.md` -> `guidelines.sepsis-care`)."""
+def slug_doc_id(relative: str | PurePath, keep_suffix: bool = False) -> str:
+    """The doc id of a relative path (`Guidelines/Sepsis Care.md` -> `guidelines.sepsis-care`); `keep_suffix`: a
+    name whose last part is no extension (`changelog.Debian`, read as text) keeps it (`changelog.debian`)."""
     rel = PurePath(relative)
     parts = list(rel.parts)
     if not parts:
         return "doc"
-    parts[-1] = rel.stem if rel.suffix else rel.name
+    parts[-1] = rel.stem if rel.suffix and not keep_suffix else rel.name
     joined = ".".join(p for p in parts if p not in ("", ".", "/"))
     return slug(joined)
 

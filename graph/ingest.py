@@ -1,9 +1,12 @@
 """Files and folders -> passages, with one line for every file not (fully) read.
 
 Folders are walked recursively in sorted order; files are dispatched by extension
-(`graph.parsers.PARSERS`).  Every entry left out is reported with its reason: hidden
-ones (a hidden folder once, not its contents), other extensions, FIFOs, sockets and
-devices, symlinks out of the folder, dangling or looping, links to a file read already.
+(`graph.parsers.PARSERS`), a `.gz` file by the extension inside (decompressed under the size limit), and a name
+without an extension readtrail reads as plain text if its first 8 KB is UTF-8 text (`graph.parsers.reading_for`).
+Every entry left out is reported with its reason: hidden ones (a hidden folder once, not its contents), other
+extensions, FIFOs, sockets and devices, symlinks out of the folder, dangling or looping, links to a file or folder
+read already (links are followed after the real files and folders, which keep their names: `cpp-12 -> gcc-12-base`
+is skipped).
 A file is opened without following links and must be, once open, a regular file inside
 its folder (`graph.safe_open`), so a link swapped in after the walk is refused.  Each file
 is parsed in a child process with a time limit (`graph.parse_worker`).  Binary, empty,
@@ -11,7 +14,9 @@ oversized, slow and unparseable files get one `IngestError` each and everything 
 still indexed; files with invalid UTF-8 are indexed with replacement characters and one
 warning line.  Ids repeated across files (two files mapping to one doc id, JSONL `_id`s
 repeated in another file) are renamed (`-2` on the doc id, `~dup2` on a passage id) and
-reported.  Paths and reasons in reports are printable (`graph.printable`).
+reported.  Paths and reasons in reports are printable (`graph.printable`).  Routine notices (a type not
+read, a name taken by a file of another extension, hidden entries) carry a `kind` so that a report can
+group them (`graph.notices`).
 
 Every file read is recorded (`FileRecord`: its content hash, its documents, its notes), so that a
 re-index can take a file whose bytes have not changed from the previous index (`Reuse`) instead
@@ -30,11 +35,12 @@ from graph.chunking import chunk
 from graph.ids import slug_doc_id
 from graph.model import ParsedDocument, Passage
 from graph.parse_worker import ParseFailed, ParseWorker, parse_budget
-from graph.parsers import BINARY_FORMATS, PARSERS, parser_for
+from graph.parsers import BINARY_FORMATS, PARSERS, Reading, reading_for, type_label
 from graph.printable import printable
-from graph.safe_open import FileRefused, file_kind, read_regular
+from graph.safe_open import FileRefused, file_kind, gunzip, read_regular
 
 __all__ = [
+    "HIDDEN", "NOT_TEXT", "RENAMED", "SAME_FILE", "UNREAD_TYPE",
     "FileRecord", "IngestError", "IngestResult", "Known", "Reuse", "ReuseDocs", "ingest", "MAX_CHARS", "MAX_FILE_BYTES", "PARSE_SECONDS",
 ]
 
@@ -42,6 +48,13 @@ MAX_CHARS = 1500
 MAX_FILE_BYTES = 200_000_000
 PARSE_SECONDS = 20.0  # per file of up to 10 MB (`parse_worker.parse_budget`)
 _SNIFF = 8192
+
+# kinds of routine notice (`IngestError.kind`); any other notice is a problem of its own file
+UNREAD_TYPE = "type"  # a file type no parser reads (`key`: the type, ".json.gz")
+RENAMED = "renamed"  # a doc id another file had already (same path, another extension): renamed
+HIDDEN = "hidden"
+SAME_FILE = "same file"  # a link to a file read or a folder walked already
+NOT_TEXT = "not text"  # a file without an extension readtrail reads, whose first bytes are not UTF-8 text
 
 
 def _one_line(text: object, limit: int = 300) -> str:
@@ -55,6 +68,8 @@ class IngestError:
 
     path: str
     reason: str  # one line: what is wrong (or, for a file still indexed, what was done about it)
+    kind: str = ""  # a routine notice's kind (UNREAD_TYPE ...), "" for a problem of this file
+    key: str = ""  # what such notices are counted by (UNREAD_TYPE: the type)
 
     def __post_init__(self) -> None:
         self.path = printable(str(self.path))
@@ -104,6 +119,7 @@ class _Candidate:
     root: Path  # the source folder (a file given on its own: its folder)
     source: Path  # what is opened: `path`, or the file a link inside the folder resolves to
     real_root: Path  # `source` must lie inside it once opened
+    reading: Reading  # how it is read: its parser, decompressed first, sniffed for text
     prefix: str = ""  # with several source folders: `root`'s path inside the folder they share ("valgrind")
 
     def relative(self) -> str:
@@ -114,6 +130,11 @@ class _Candidate:
             rel = self.path.name
         return f"{self.prefix}/{rel}" if self.prefix else rel
 
+    def read_as(self) -> str:
+        """`relative()` as the file is read: `x.md` for `x.md.gz`, which names its document and picks its parser."""
+        rel = self.relative()
+        return rel[: len(rel) - len(self.path.name)] + self.reading.name
+
 
 @dataclass
 class _Walk:
@@ -122,27 +143,31 @@ class _Walk:
     ignored: int = 0
     taken: dict[Path, Path] = field(default_factory=dict)  # resolved file -> the path it is read as
 
-    def skip(self, path: Path, reason: str) -> None:
-        self.errors.append(IngestError(str(path), reason))
+    def skip(self, path: Path, reason: str, kind: str = "", key: str = "") -> None:
+        self.errors.append(IngestError(str(path), reason, kind, key))
 
     def take(self, target: Path, c: _Candidate) -> None:
         """Read `target` (resolved) once, as the first candidate that reaches it."""
         if target in self.taken:
-            self.skip(c.path, f"the same file as {self.taken[target]}, read once: skipped")
+            self.skip(c.path, f"the same file as {self.taken[target]}, read once: skipped", SAME_FILE)
             return
         self.taken[target] = c.path
         self.files.append(c)
 
 
-def _unsupported(path: Path) -> str:
-    known = ", ".join(sorted(PARSERS))
-    return f"unsupported file type {path.suffix or '(none)'!r}: skipped (read: {known})"
+READ = ", ".join(sorted(PARSERS)) + "; .gz of these; text without such an extension"  # what readtrail reads, in words
+
+
+def _unsupported(out: _Walk, path: Path) -> None:
+    label = type_label(path)
+    out.skip(path, f"unsupported file type {label!r}: skipped (read: {READ})", UNREAD_TYPE, label)
 
 
 def _walk_folder(root: Path, out: _Walk) -> None:
     real_root = root.resolve()
     folders_seen: set[Path] = {real_root}
-    linked: list[tuple[Path, Path]] = []
+    linked: list[tuple[Path, Path, Reading]] = []
+    linked_folders: list[tuple[Path, Path]] = []
 
     def walk(folder: Path, real_folder: Path) -> None:
         try:
@@ -153,7 +178,7 @@ def _walk_folder(root: Path, out: _Walk) -> None:
         for entry in entries:
             path = Path(entry.path)
             if entry.name.startswith("."):
-                out.skip(path, "hidden: skipped")
+                out.skip(path, "hidden: skipped", HIDDEN)
                 continue
             link = entry.is_symlink()
             try:
@@ -171,24 +196,32 @@ def _walk_folder(root: Path, out: _Walk) -> None:
                 continue
             kind = file_kind(mode)
             if kind == "folder":
-                if target in folders_seen:  # a loop, or a folder walked already
-                    out.skip(path, f"symlink to {target}, a folder walked already: skipped")
+                if link:
+                    linked_folders.append((path, target))  # after the real folders: they keep their names
                 else:
-                    folders_seen.add(target)
-                    walk(path, target)
+                    folder_once(path, target)
             elif kind != "file":
                 out.skip(path, f"not a regular file ({kind}): skipped")
-            elif parser_for(path) is None:
+            elif (reading := reading_for(path)) is None:
                 out.ignored += 1
-                out.skip(path, _unsupported(path))
+                _unsupported(out, path)
             elif link:
-                linked.append((path, target))  # after the real files: they keep their names
+                linked.append((path, target, reading))  # after the real files: they keep their names
             else:
-                out.take(target, _Candidate(path, root, path, real_root))
+                out.take(target, _Candidate(path, root, path, real_root, reading))
+
+    def folder_once(path: Path, target: Path) -> None:
+        if target in folders_seen:  # a loop, or a folder walked already
+            out.skip(path, f"symlink to {target}, a folder walked already: skipped", SAME_FILE)
+        else:
+            folders_seen.add(target)
+            walk(path, target)
 
     walk(root, real_root)
-    for path, target in linked:
-        out.take(target, _Candidate(path, root, target, real_root))
+    while linked_folders:  # a folder walked through a link finds its real folders walked, and may add links
+        folder_once(*linked_folders.pop(0))
+    for path, target, reading in linked:
+        out.take(target, _Candidate(path, root, target, real_root, reading))
 
 
 def _collect(sources: Sequence[Path]) -> _Walk:
@@ -198,11 +231,11 @@ def _collect(sources: Sequence[Path]) -> _Walk:
         if src.is_dir():
             _walk_folder(src, out)
         elif src.is_file():  # named on its own: a link is followed, as the user asked
-            if parser_for(src) is None:
-                out.skip(src, _unsupported(src))
+            if (reading := reading_for(src)) is None:
+                _unsupported(out, src)
             else:
                 target = src.resolve()
-                out.take(target, _Candidate(src, src.parent, target, target.parent))
+                out.take(target, _Candidate(src, src.parent, target, target.parent, reading))
         elif src.is_symlink():
             out.skip(src, "broken symlink: skipped")
         elif src.exists():
@@ -239,12 +272,21 @@ def _read(c: _Candidate, max_file_bytes: int, errors: list[IngestError]) -> byte
     except OSError as e:
         errors.append(IngestError(name, f"cannot read: {e.strerror or e}"))
         return None
+    if c.reading.gzip:
+        try:
+            raw = gunzip(raw, max_file_bytes)
+        except FileRefused as e:
+            errors.append(IngestError(name, f"{e}: skipped"))
+            return None
     if not raw:
         errors.append(IngestError(name, "empty file: skipped"))
         return None
-    suffix = c.path.suffix.lower()
+    suffix = c.reading.kind
     if suffix in BINARY_FORMATS:
         return raw
+    if c.reading.sniff and (why := _not_text(raw[:_SNIFF])):
+        errors.append(IngestError(name, f"{why}: not read as text (no extension readtrail reads), skipped", NOT_TEXT))
+        return None
     if b"\x00" in raw[:_SNIFF]:
         errors.append(IngestError(name, f"binary file (NUL bytes in the first 8 KB), not {suffix} text: skipped"))
         return None
@@ -260,6 +302,19 @@ def _read(c: _Candidate, max_file_bytes: int, errors: list[IngestError]) -> byte
             return None
         errors.append(IngestError(name, f"invalid UTF-8 at byte {e.start}: indexed with replacement characters"))
     return raw
+
+
+def _not_text(sample: bytes) -> str:
+    """Why the first bytes of a file without a known extension are not plain text, or ""."""
+    if b"\x00" in sample:
+        return "binary file (NUL bytes in the first 8 KB)"
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if not (len(sample) == _SNIFF and e.start >= _SNIFF - 3 and e.reason == "unexpected end of data"):  # a character cut
+            return f"not UTF-8 text (byte {e.start})"
+    share = _not_text_share(sample)
+    return f"binary file ({share:.0%} of the first 8 KB is control characters)" if share > 0.05 else ""
 
 
 def _not_text_share(sample: bytes) -> float:
@@ -303,6 +358,7 @@ def ingest(
             path = os.path.abspath(c.path)
             sha = known(path, st) if known and st else None
             taken = reuse(path, sha) if reuse and sha else None
+            first_error = len(errors)  # what reading says (invalid UTF-8) is a note of the file's too
             raw = None if taken else _read(c, max_file_bytes, errors)
             if taken or raw is not None:
                 if raw is not None:
@@ -312,12 +368,12 @@ def ingest(
                 if st:
                     record.size, record.mtime_ns, record.ctime_ns, record.inode = (
                         st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                first_error = len(errors)
                 if taken and not _free(taken[0], doc_ids, passage_seen):
                     taken = None  # parsed after all (and renamed): its bytes are needed
                     if raw is None:
                         raw = _read(c, max_file_bytes, errors)
                 if taken:
+                    del errors[first_error:]  # read to be hashed: its notes, recorded when it was parsed, say it again
                     new, notes, digests, record.lines = taken
                     errors.extend(IngestError(name, n) for n in notes)
                     out.reused += 1
@@ -421,12 +477,19 @@ def _parse(
 ) -> tuple[list[ParsedDocument | str], list[str], str | None]:
     """(documents, or the digest of those in `known`; each one's digest; the file's line table, if its parser keeps one)."""
     name = str(c.path)
-    rel = c.relative()
+    rel, read_as = c.relative(), c.read_as()
+    doc_id = slug_doc_id(read_as, keep_suffix=c.reading.sniff)
     try:
-        docs, notes, digests, table = worker.parse(rel, raw, slug_doc_id(rel), parse_budget(seconds, len(raw)), known, lines)
+        docs, notes, digests, table = worker.parse(read_as, raw, doc_id, parse_budget(seconds, len(raw)), known, lines,
+                                                   kind=c.reading.kind)
     except ParseFailed as e:
         errors.append(IngestError(name, str(e)))
         return [], [], None
+    for d in docs:
+        if not isinstance(d, str) and d.source == read_as:
+            d.source = rel  # the file on disk (links to `x.html` reach `x.html.gz`: `graph.links`)
+            if c.reading.sniff:  # plain text named by its file alone: the name as it is, `README.emacs`, `copyright`
+                d.title = c.reading.name
     errors.extend(IngestError(name, n) for n in notes)
     if not any(isinstance(d, str) or d.sections for d in docs):
         errors.append(IngestError(name, "no text found: nothing indexed"))
@@ -442,7 +505,7 @@ def _unique_doc_id(doc: ParsedDocument, name: str, doc_ids: dict[str, str], erro
     while f"{doc.doc_id}-{n}" in doc_ids:
         n += 1
     new = f"{doc.doc_id}-{n}"
-    errors.append(IngestError(name, f"doc id {doc.doc_id!r} already used by {doc_ids[doc.doc_id]}: renamed {new!r}"))
+    errors.append(IngestError(name, f"doc id {doc.doc_id!r} already used by {doc_ids[doc.doc_id]}: renamed {new!r}", RENAMED))
     doc_ids[new] = name
     doc.doc_id = new
     return True

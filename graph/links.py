@@ -8,8 +8,8 @@ indexed paths count: a link is never matched by a title or a file's stem elsewhe
 Where the exact file is not indexed, the file it was built from or that serves it is:
 `x.html` -> `x.md` (mdBook, MkDocs, Sphinx render sources to `.html`), `index.html` ->
 `README.md`, a folder `x/` -> `x/index.html`, `x/index.md`, `x/README.md` or `x.md`
-(pretty URLs), `x` -> `x.md` / `x.html`.  A site-absolute path (`/docs/x/`) is resolved
-against `site_root`, the URL path at which the indexed folder is served (`"/"`, or
+(pretty URLs), `x` -> `x.md` / `x.html`; a compressed `x.html.gz` answers for `x.html`.  A site-absolute
+path (`/docs/x/`) is resolved against `site_root`, the URL path at which the indexed folder is served (`"/"`, or
 `"/docs/"`); when it is not given, the path is tried from the folder root and then
 without its leading folders, and only an indexed file counts.
 """
@@ -77,11 +77,18 @@ class LinkIndex:
         """`files`: (relative path, doc id); the first document of a path wins (JSONL files hold many)."""
         self._exact: dict[str, str] = {}
         folded: dict[str, set[str]] = defaultdict(set)
+        gz: list[tuple[str, str]] = []
         for path, doc in files:
             rel = _norm(path)
             if rel and rel != ".":
                 self._exact.setdefault(rel, doc)
                 folded[rel.lower()].add(self._exact[rel])
+                if rel.lower().endswith(".gz"):
+                    gz.append((rel[:-3], doc))
+        for rel, doc in gz:  # `x.html.gz` answers for `x.html` where no `x.html` is indexed
+            if rel and rel not in self._exact:
+                self._exact[rel] = doc
+                folded[rel.lower()].add(doc)
         self._folded = {k: next(iter(v)) for k, v in folded.items() if len(v) == 1}
         self.site_root = None if site_root is None else "/" + site_root.strip("/") + "/" if site_root.strip("/") else "/"
 

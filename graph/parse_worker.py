@@ -62,12 +62,14 @@ class ParseWorker:
         self.close()
 
     def parse(self, rel: str, raw: bytes, doc_id: str, seconds: float, known: Collection[str] = (),
-              lines: str | None = None) -> Parsed:
-        """The documents of the file `rel` (its suffix picks the parser) parsed within `seconds`; a document whose
+              lines: str | None = None, kind: str | None = None) -> Parsed:
+        """The documents of the file `rel` (`kind`, an extension of PARSERS, or else its suffix picks the parser)
+        parsed within `seconds`; a document whose
         digest is in `known` is given as that digest alone.  `lines`: the line table of a previous parse of the
         file, for a parser that keeps one (JSON text: only the child decodes it)."""
         proc = self._child()
-        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw), "known": sorted(known), "lines": lines}).encode("utf-8") + b"\n"
+        header = json.dumps({"path": rel, "doc_id": doc_id, "size": len(raw), "known": sorted(known), "lines": lines,
+                             "kind": kind}).encode("utf-8") + b"\n"
         try:
             assert proc.stdin is not None
             proc.stdin.write(header)
@@ -197,7 +199,7 @@ def _by_lines(parse: Any, path: Path, raw: bytes, req: dict[str, Any], notes: li
 
 
 def _serve(inp: BinaryIO, out: BinaryIO) -> None:
-    from graph.parsers import LINE_PARSERS, ParseError, parser_for
+    from graph.parsers import LINE_PARSERS, PARSERS, ParseError
 
     _answer(out, {"ready": True})
     while line := inp.readline():
@@ -206,7 +208,8 @@ def _serve(inp: BinaryIO, out: BinaryIO) -> None:
         notes: list[str] = []
         path = Path(req["path"])
         known = set(req.get("known") or ())
-        parse, by_lines = parser_for(path), LINE_PARSERS.get(path.suffix.lower())
+        kind = req.get("kind") or path.suffix.lower()
+        parse, by_lines = PARSERS.get(kind), LINE_PARSERS.get(kind)
         try:
             if by_lines is not None:
                 got, digests, lines = _by_lines(by_lines, path, raw, req, notes)

@@ -5,6 +5,7 @@ stage redoes only what the changes reach (`graph.previous`, `graph.linking`); `f
 Either way the new generation is written beside the old one and swapped in when complete."""
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from graph.ids import distinct_titles
 from graph.ingest import MAX_FILE_BYTES, PARSE_SECONDS, IngestError, IngestResult, ingest
 from graph.linking import TextsAhead, bm25_ahead, link
+from graph.notices import LIST_NAME, full_list
 from graph.previous import Previous, build_options, load_previous, manifest
 from graph.printable import printable
 from graph.store import StaleRows, check_index_folder, write_index
@@ -35,6 +37,7 @@ class BuildReport:
     files_seen: int
     seconds: dict[str, float]
     incremental: str = ""  # what was reused, or why everything was rebuilt
+    listed_at: Path | None = None  # the file that lists every file not (fully) read, with its reason (`graph.notices`)
 
 
 def build_index(
@@ -108,7 +111,8 @@ def _link(
         raise ValueError(
             f"nothing to index in {', '.join(printable(str(s)) for s in sources)}"
             + (f" ({reasons})" if reasons else "")
-            + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents"
+            + ": give files or folders with .md, .rst, .txt, .html, .pdf, .docx or .jsonl documents (or those "
+              "compressed, .md.gz, or text files without an extension, README)"
         )
     passages = result.passages
     distinct_titles(passages)
@@ -151,13 +155,23 @@ def _link(
         }
         gen = write_index(folder, linked.passages, linked.references, linked.mentions, linked.containment, meta,
                           bm25=linked.bm25, state=state, done_reading=prev.release if prev else None)
+        listed_at = _write_list(folder, result.errors)
         seconds["write"] = time.perf_counter() - t
         return BuildReport(
             generation=gen, passages=len(passages), documents=meta["documents"],
             references=linked.counts["references"], resolved=linked.counts["resolved"],
             mentions=len(linked.mentions), errors=result.errors, files_seen=result.files_seen, seconds=seconds,
-            incremental=incremental,
+            incremental=incremental, listed_at=listed_at,
         )
     finally:
         if bm25_job:
             bm25_job.cancel()
+
+
+def _write_list(folder: Path, errors: Sequence[IngestError]) -> Path:
+    """Every file not (fully) read, one line each, into `folder`/LIST_NAME (replaced whole)."""
+    path = folder / LIST_NAME
+    tmp = folder / f".{LIST_NAME}.tmp"
+    tmp.write_text(full_list(errors), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

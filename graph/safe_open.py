@@ -6,16 +6,20 @@ So the check is made on the opened file: `O_NOFOLLOW` refuses a link in the last
 component, `O_NONBLOCK` keeps a FIFO from blocking the open, `fstat` must say regular
 file, and the path the kernel holds for the descriptor (`/proc/self/fd/N`; elsewhere the
 resolved path, checked to be the same inode) must lie inside the folder.
+
+`gunzip` decompresses a `.gz` file's bytes under the same size limit, a piece at a time: a gzip bomb is
+refused once its output passes the limit, never decompressed whole.
 """
 from __future__ import annotations
 
 import errno
 import os
 import stat
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["FileRefused", "open_regular", "read_regular", "file_kind"]
+__all__ = ["FileRefused", "open_regular", "read_regular", "file_kind", "gunzip"]
 
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
@@ -86,6 +90,33 @@ def read_regular(path: Path, root: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise FileRefused(f"file grew over the {_mb(limit)} limit while it was read")
     return data
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """The decompressed bytes of the gzip file `data` (every member of it); FileRefused when they would be over
+    `limit` bytes (decompression stops there), or when `data` is not gzip or is cut short."""
+    pieces: list[bytes] = []
+    size = 0
+    d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    todo = data
+    while True:
+        try:
+            piece = d.decompress(todo, limit + 1 - size)  # never 0 (unbounded): size <= limit here
+        except zlib.error as e:
+            raise FileRefused(f"not a valid gzip file ({e})") from None
+        size += len(piece)
+        if size > limit:
+            raise FileRefused(f"decompresses to over the {_mb(limit)} limit (from {_mb(len(data))} compressed)")
+        pieces.append(piece)
+        if d.unconsumed_tail:
+            todo = d.unconsumed_tail
+        elif d.eof and d.unused_data.strip(b"\0"):  # another member follows (`cat a.gz b.gz`)
+            todo = d.unused_data
+            d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        elif d.eof:
+            return b"".join(pieces)
+        else:
+            raise FileRefused("gzip file cut short")
 
 
 def _mb(n: int) -> str:

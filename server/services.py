@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ class Services:
     _parts: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _warmed: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _warm_wait_over: bool = field(default=False, init=False, repr=False)
+    _warm_progress: tuple[float, int, int] | None = field(default=None, init=False, repr=False)  # start, done, total
     _watch: CorpusWatch | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -199,8 +201,13 @@ class Services:
             rr = self.reranker()
             embedder = getattr(rr, "embedder", rr)
             if hasattr(embedder, "precompute"):
-                embedder.precompute(self.corpus.passages,
-                                    progress=(lambda d, t: progress("encode passages", d, t)) if progress else None)
+                started = time.monotonic()
+
+                def seen(done: int, total: int) -> None:
+                    self._warm_progress = (started, done, total)
+                    if progress:
+                        progress("encode passages", done, total)
+                embedder.precompute(self.corpus.passages, progress=seen)
             if self.search_mode != "bm25":
                 _ = self.first_stage().dense.matrix  # from the vectors just cached
         finally:
@@ -215,7 +222,7 @@ class Services:
             except Exception as exc:  # noqa: BLE001  (reported; the first call will raise it again, clearly)
                 print(f"readtrail: could not warm the reranker: {exc}", file=sys.stderr)
         self._warmed.clear()
-        self._warm_wait_over = False
+        self._warm_wait_over, self._warm_progress = False, None
         thread = threading.Thread(target=run, name="readtrail-warm", daemon=True)
         thread.start()
         return thread
@@ -228,15 +235,28 @@ class Services:
         """True once a deep_search has waited its bound for this warm-up."""
         return self._warm_wait_over
 
-    def wait_warm_once(self, timeout: float) -> bool:
-        """deep_search's wait for the warm-up: at most `timeout`, and once a call has waited that long the
-        later ones do not wait again (they seed from BM25 until the vectors are ready). True: warm."""
+    def warm_eta(self) -> float | None:
+        """Seconds the warm-up's encoding still needs at its pace so far (None: no pace measured yet)."""
+        if self._warm_progress is None:
+            return None
+        started, done, total = self._warm_progress
+        spent = time.monotonic() - started
+        return None if done <= 0 or spent <= 0 else (total - done) * spent / done
+
+    def wait_warm_once(self, timeout: float, poll: float = 0.5) -> bool:
+        """deep_search's wait for the warm-up: at most `timeout`, less as soon as its pace says it will not
+        end within what is left (a large folder's warm-up takes minutes: waiting for part of it buys
+        nothing), and once a call has stopped waiting the later ones do not wait again (they seed from
+        BM25 until the vectors are ready). True: warm."""
         if self._warm_wait_over:
             return self._warmed.is_set()
-        warm = self._warmed.wait(timeout)
-        if not warm:
-            self._warm_wait_over = True
-        return warm
+        end = time.monotonic() + timeout
+        while not self._warmed.wait(max(0.0, min(poll, end - time.monotonic()))):
+            left, eta = end - time.monotonic(), self.warm_eta()
+            if left <= 0 or (eta is not None and eta > left):
+                self._warm_wait_over = True
+                return False
+        return True
 
     # -- verbs beyond the corpus ------------------------------------------------------------------
     def search(self, query: str, k: int = 10, offset: int = 0, document: str | None = None, max_chars: int = 600,

@@ -30,9 +30,11 @@ def settings_from(index: str | Path | None = None, **given: Any) -> Settings:
         raise click.UsageError(str(exc)) from None
 
 
-def build(sources: list[Path], index: Path, **limits: Any) -> None:
-    """Index `sources` into `index` with progress bars; every file not indexed is listed with its reason.
+def build(sources: list[Path], index: Path, verbose: bool = False, **limits: Any) -> None:
+    """Index `sources` into `index` with progress bars; files not indexed are told with their reasons: each problem
+    on its line, routine notices (types not read, renamed documents) grouped, each on its line with `verbose`.
     `limits`: build_index's per-file limits (max_file_bytes, parse_seconds)."""
+    from graph.notices import full_list, summary
     from graph.pipeline import build_index  # the write side loads only when indexing
 
     bars = StageBars()
@@ -40,8 +42,9 @@ def build(sources: list[Path], index: Path, **limits: Any) -> None:
         report = build_index(sources, index, progress=bars, **limits)
     finally:
         bars.close()
-    for e in report.errors:
-        err(f"  {e.path}: {e.reason}")
+    lines = full_list(report.errors).splitlines() if verbose else summary(report.errors, str(report.listed_at or ""))
+    for line in lines:
+        err(f"  {line}")
     err(
         f"indexed {report.passages} passages from {report.documents} documents "
         f"({report.files_seen} files seen, {len(report.errors)} not indexed or with problems) into {index}\n"

@@ -21,12 +21,16 @@ __all__ = ["index_cmd", "search_cmd"]
 @click.option("--site-root", default=None, metavar="PATH",
               help="The URL path the folder is served at ('/', '/docs/'), for site-absolute links such as /docs/x/.")
 @click.option("--full", is_flag=True, help="Re-read every file and rebuild everything, even what the current index could lend.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List every file not indexed on its own line (by default routine ones, types not read and renamed "
+                   "documents, are counted in one line each; the full list is in the index folder, not-indexed.txt).")
 @click.option("--vectors", is_flag=True,
               help="Also encode every passage now (into the vector cache `serve` reads), so that the first dense or "
                    "hybrid search, and the first reranked question, do not pay for it.")
 def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: float, parse_seconds: float,
-              site_root: str | None, full: bool, vectors: bool) -> None:
-    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl .docx) into an index folder.
+              site_root: str | None, full: bool, verbose: bool, vectors: bool) -> None:
+    """Index SOURCES (files or folders: .md .rst .txt .html .pdf .jsonl .docx, those but .jsonl compressed as .gz,
+    and text files without an extension such as README or changelog.gz) into an index folder.
 
     On an index built from the same sources with the same options, only added and changed files are
     read and only what they reach is linked again. The new index is written beside the old one and
@@ -37,7 +41,7 @@ def index_cmd(sources: tuple[Path, ...], index_dir: Path | None, max_file_mb: fl
     with usage_errors():
         try:
             build(list(sources), settings.index, site_root=site_root, max_file_bytes=int(max_file_mb * 1_000_000),
-                  parse_seconds=parse_seconds, full=full)
+                  parse_seconds=parse_seconds, full=full, verbose=verbose)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
         if vectors:

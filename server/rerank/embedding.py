@@ -5,7 +5,6 @@ Passage vectors are computed at read time on first touch and kept in memory and 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,9 +12,11 @@ import numpy as np
 
 from graph.model import Passage
 from server.rerank.cache import VectorCache, model_key, text_key
+from server.rerank.model_lock import ModelLock
 
 __all__ = ["EmbeddingReranker", "minilm_path", "passage_text"]
 
+FIRST_CHUNK = 64  # passages encoded before precompute first reports its pace
 DEFAULT_MAX_SEQ = 128  # measured: 256 tokens costs 2x per passage for no nDCG gain on NFCorpus dev
 
 
@@ -49,7 +50,7 @@ class EmbeddingReranker:
         self.name = name or f"embed:{model_path}"
         key = model_key(self.model_path, max_seq_length)
         self.cache = VectorCache(cache_dir / key if cache_dir else None)
-        self._model_lock = threading.Lock()  # torch modules are not safe to call concurrently
+        self._model_lock = ModelLock()  # torch modules are not safe to call concurrently; questions go first
         # A trained linear map applied to query vectors only (train-reranker --kind adapter): passages keep the
         # base model's vectors, so its cache serves unchanged and nothing is re-encoded.
         self.query_adapter = None if query_adapter is None else np.asarray(query_adapter, dtype=np.float32)
@@ -58,12 +59,13 @@ class EmbeddingReranker:
         if query_encoder is not None:
             self.query_encoder = SentenceTransformer(str(query_encoder), device="cpu", local_files_only=True)
 
-    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], show_progress: bool = False, bulk: bool = False) -> np.ndarray:
         """Unit vectors, row i for texts[i]. The model is taken one batch at a time (longest texts first, as
         sentence-transformers orders them), so a question's few passages wait for one batch of a long
-        encoding running beside them (the server's warm-up of a large corpus), not for all of it."""
+        encoding running beside them (the server's warm-up of a large corpus), not for all of it; `bulk`
+        (the warm-up) takes each batch only while no question waits for the model (`ModelLock`)."""
         if len(texts) <= self.batch_size:
-            with self._model_lock:
+            with self._model_lock.hold(bulk):
                 return self._encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self._dimension()), dtype=np.float32)
@@ -74,7 +76,7 @@ class EmbeddingReranker:
             starts = tqdm(starts, desc="Batches", unit="batch")
         for start in starts:
             rows = order[start:start + self.batch_size]
-            with self._model_lock:
+            with self._model_lock.hold(bulk):
                 out[rows] = self._encode_batch([texts[i] for i in rows])
         return out
 
@@ -86,13 +88,13 @@ class EmbeddingReranker:
         return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                  normalize_embeddings=True, show_progress_bar=False)
 
-    def vectors(self, passages: Sequence[Passage], show_progress: bool = False) -> np.ndarray:
+    def vectors(self, passages: Sequence[Passage], show_progress: bool = False, bulk: bool = False) -> np.ndarray:
         keys = [text_key(p.id, p.text) for p in passages]
         found = self.cache.get_many(keys)
         missing = {k: p for k, p, v in zip(keys, passages, found) if v is None}
         if missing:
             todo = list(missing)
-            vecs = self.encode([passage_text(missing[k]) for k in todo], show_progress=show_progress)
+            vecs = self.encode([passage_text(missing[k]) for k in todo], show_progress=show_progress, bulk=bulk)
             self.cache.put_many(todo, vecs)
             fresh = dict(zip(todo, vecs))
             found = [v if v is not None else fresh[k] for k, v in zip(keys, found)]
@@ -105,16 +107,19 @@ class EmbeddingReranker:
 
     def precompute(self, passages: Sequence[Passage], chunk: int = 512,
                    progress: Callable[[int, int], None] | None = None) -> None:
-        """Index-time alternative to first touch: encode everything now."""
-        for start in range(0, len(passages), chunk):
-            self.vectors(passages[start:start + chunk])
+        """Index-time alternative to first touch: encode everything now, giving way to questions. The first
+        chunk is small, so that `progress` gives the pace within seconds (a server deciding whether to wait)."""
+        start, size = 0, min(chunk, FIRST_CHUNK)
+        while start < len(passages):
+            self.vectors(passages[start:start + size], bulk=True)
+            start, size = start + size, chunk
             if progress:
-                progress(min(start + chunk, len(passages)), len(passages))
+                progress(min(start, len(passages)), len(passages))
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors as scoring uses them: encoded, mapped by the query adapter if any, unit length."""
         if self.query_encoder is not None:
-            with self._model_lock:
+            with self._model_lock.hold():
                 return self.query_encoder.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                                  normalize_embeddings=True, show_progress_bar=False)
         q = self.encode(texts)

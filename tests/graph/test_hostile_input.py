@@ -78,7 +78,7 @@ def _hostile_folder(tmp: Path) -> tuple[Path, dict[str, str]]:
         "broken.pdf": "could not parse", "truncated.pdf": "could not parse", "notapdf.pdf": "not a PDF",
         "rows.jsonl": "skipped", "allbad.jsonl": "could not parse",
         "leak.md": "symlink points outside", "leakdir": "symlink points outside", "dangling.md": "broken symlink",
-        "fifo.md": "not a regular file (FIFO)", "evil\\x1b[2J\\nindexed 0 passages.gz": "unsupported file type '.gz'",
+        "fifo.md": "not a regular file (FIFO)", "evil\\x1b[2J\\nindexed 0 passages.gz": "not a valid gzip file",
     }
     return src, expect
 

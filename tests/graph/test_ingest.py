@@ -240,8 +240,10 @@ def test_a_parse_over_the_time_limit_is_cut_and_reported(tmp_path: Path) -> None
 
 def test_every_entry_not_indexed_is_reported_with_its_reason(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_bytes(GOOD)
-    (tmp_path / "data.gz").write_bytes(b"\x1f\x8b")
-    (tmp_path / "Makefile").write_bytes(b"all:\n")
+    (tmp_path / "data.gz").write_bytes(b"\x1f\x8b")  # without an extension inside: sniffed once decompressed
+    (tmp_path / "data.json.gz").write_bytes(b"\x1f\x8b")
+    (tmp_path / "style.css").write_bytes(b"p {}\n")
+    (tmp_path / "Makefile").write_bytes(b"all:\n")  # no extension, text: read
     os.mkfifo(tmp_path / "pipe.md")
     (tmp_path / ".hidden.md").write_bytes(GOOD)
     (tmp_path / ".git").mkdir()
@@ -252,18 +254,19 @@ def test_every_entry_not_indexed_is_reported_with_its_reason(tmp_path: Path) -> 
     result = ingest([tmp_path])
     r = reasons(result)
     assert r == {
-        "data.gz": _unsupported(".gz"), "Makefile": _unsupported("(none)"),
+        "data.gz": "gzip file cut short: skipped", "data.json.gz": _unsupported(".json.gz"), "style.css": _unsupported(".css"),
         "pipe.md": "not a regular file (FIFO): skipped",
         ".hidden.md": "hidden: skipped", ".git": "hidden: skipped",
         "alias.md": f"the same file as {tmp_path / 'good.md'}, read once: skipped",
         "loop": f"symlink to {tmp_path.resolve()}, a folder walked already: skipped",
     }
-    assert [p.doc_id for p in result.passages] == ["good", "good"]
+    assert [p.doc_id for p in result.passages] == ["makefile", "good", "good"]
     assert result.files_ignored == 2
 
 
 def _unsupported(suffix: str) -> str:
-    return f"unsupported file type {suffix!r}: skipped (read: .docx, .htm, .html, .jsonl, .markdown, .md, .pdf, .rst, .text, .txt)"
+    return (f"unsupported file type {suffix!r}: skipped (read: .docx, .htm, .html, .jsonl, .markdown, .md, .pdf, .rst, .text, "
+            ".txt; .gz of these; text without such an extension)")
 
 
 def test_devices_and_sockets_are_reported(tmp_path: Path) -> None:

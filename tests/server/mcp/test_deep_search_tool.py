@@ -172,3 +172,33 @@ def test_deep_search_waits_for_the_warm_up_only_so_long_then_seeds_from_bm25(cor
     finally:
         rr.release.set()
     assert services.wait_warm(10)
+
+
+class SlowPace(NeverWarm):
+    """A warm-up whose pace says it ends long after any wait: 512 of 100,000 passages in 0.2 s (about 40 s)."""
+
+    def precompute(self, passages: list[object], progress=None) -> None:  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(0.2)
+        if progress:
+            progress(512, 100_000)
+        self.release.wait(30)
+
+
+def test_deep_search_stops_waiting_as_soon_as_the_warm_up_cannot_end_within_the_wait(corpus: Corpus, tmp_path: Path) -> None:
+    import time
+
+    rr = SlowPace()
+    services = make_services(corpus, tmp_path, reranker_override=rr, warm=True, search_mode="hybrid", warm_wait_s=20)
+    services.warm_in_background()  # what the server's lifespan starts
+    try:
+        start = time.monotonic()
+        assert services.wait_warm_once(20) is False
+        assert time.monotonic() - start < 5  # its pace (~40 s to go) says 20 s of waiting would not see it end
+        assert services.warm_wait_over and services.wait_warm_once(20) is False  # and the next call does not wait
+        eta = services.warm_eta()
+        assert eta is not None and eta > 20
+    finally:
+        rr.release.set()
+    assert services.wait_warm(10)
