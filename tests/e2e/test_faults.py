@@ -15,6 +15,7 @@ import anyio
 import pytest
 from mcp import Client
 
+from graph.notices import LIST_NAME
 from server.corpus.feedback import FeedbackStore
 from tests.e2e.helpers import READTRAIL, env, http_server_process
 
@@ -82,7 +83,8 @@ def test_sigkilled_index_leaves_the_previous_index_serving(tmp_path: Path) -> No
                            timeout=180, env=env())
     assert again.returncode == 0, again.stderr[-2000:]  # the dead run's lock died with it
     assert (index / "CURRENT").read_text(encoding="utf-8") != current
-    leftovers = sorted(p.name for p in index.iterdir() if p.name not in ("CURRENT", ".lock"))
+    # the index folder holds the live generation, its pointer, the lock and the list of files not read
+    leftovers = sorted(p.name for p in index.iterdir() if p.name not in ("CURRENT", ".lock", LIST_NAME))
     assert leftovers == [(index / "CURRENT").read_text(encoding="utf-8").strip()], leftovers
     assert _search(index, "sepsis lactate escalate")["hits"][0]["document"].startswith("policy-")
 
