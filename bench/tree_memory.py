@@ -56,15 +56,24 @@ def main() -> None:
     start, load = time.monotonic(), os.getloadavg()[0]
     proc = subprocess.Popen(cmd)
     peak_pss = peak_rss_sum = peak_procs = 0
+    per: dict[int, int] = {}  # pid -> its own peak PSS (kB)
+    at_peak: dict[int, int] = {}  # pid -> its PSS when the sum peaked
     while proc.poll() is None:
         pids = tree(proc.pid)
-        pss = sum(_kb(p, "Pss") for p in pids)
+        now = {p: _kb(p, "Pss") for p in pids}
+        for p, kb in now.items():
+            per[p] = max(per.get(p, 0), kb)
+        pss = sum(now.values())
+        if pss > peak_pss:
+            at_peak = now
         rss = sum(_kb(p, "Rss") for p in pids)
         peak_pss, peak_rss_sum, peak_procs = max(peak_pss, pss), max(peak_rss_sum, rss), max(peak_procs, len(pids))
         time.sleep(a.every)
     result = {"cmd": cmd, "rc": proc.returncode, "wall_s": round(time.monotonic() - start, 1),
               "peak_pss_mb": round(peak_pss / 1024), "peak_rss_sum_mb": round(peak_rss_sum / 1024),
-              "most_processes": peak_procs, "load_start": round(load, 2), "load_end": round(os.getloadavg()[0], 2)}
+              "most_processes": peak_procs,
+              "at_peak_mb": {str(p): round(kb / 1024) for p, kb in sorted(at_peak.items())},
+              "per_process_peak_pss_mb": {str(p): round(kb / 1024) for p, kb in sorted(per.items()) if kb > 50 * 1024}, "load_start": round(load, 2), "load_end": round(os.getloadavg()[0], 2)}
     print(json.dumps(result), file=sys.stderr)
     if a.json:
         a.json.write_text(json.dumps(result, indent=1), encoding="utf-8")

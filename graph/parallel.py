@@ -6,8 +6,9 @@ tables, the mention trie) without pickling any of it; only the shards' results c
 frozen for the children's lifetime (`gc.freeze`) so that their collections do not walk, and so copy, the
 parent's objects.
 
-Only where forking is safe and cheap (Linux) and only above `MIN_PASSAGES`; READTRAIL_LINK_WORKERS sets
-the number of processes (0 or 1: none, the serial path).
+Only where forking is safe and cheap (Linux), only above `MIN_PASSAGES` and only as many processes as the
+memory available holds (`fits_in_memory`: a pooled build holds about twice a serial one's memory);
+READTRAIL_LINK_WORKERS sets the number of processes (0 or 1: none, the serial path).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, TypeVar
 
-__all__ = ["MIN_PASSAGES", "Background", "link_workers", "shards", "forked_pool", "pooled", "shared", "start"]
+__all__ = ["MIN_PASSAGES", "Background", "fits_in_memory", "link_workers", "shards", "forked_pool", "pooled", "shared", "start"]
 
 # below it a pool saves no time: at load 4-5, serial / pooled wall 1.50 / 1.47 s at 5k passages, 3.11 / 2.56 at 10k,
 # 5.51 / 4.97 at 20k, for 0.3-0.5 more CPU-s (BENCHMARKS.md, "Scale (issue 12)")
@@ -48,9 +49,40 @@ def link_workers(passages: int) -> int:
             n = len(os.sched_getaffinity(0))
         except AttributeError:
             n = os.cpu_count() or 1
+        while n >= 2 and not fits_in_memory(passages, n):  # fewer processes, or none, rather than swapping
+            n -= 1
     if n < 2 or not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return 0
     return n
+
+
+# What a pooled full build's processes hold together (PSS, bench/tree_memory.py), per passage: at 1M passages
+# with 2 workers, at the peak, the main process 2.2 GB, BM25's process 1.8 GB and each worker 1.5 GB (a forked
+# child's reads copy the pages of the objects it touches); BENCHMARKS.md, "Scale (issue 12)".
+BASE_KB_PER_PASSAGE = 4.0
+WORKER_KB_PER_PASSAGE = 1.5
+MEMORY_SHARE = 0.8  # of the memory the machine has available when the build starts
+
+
+def fits_in_memory(passages: int, workers: int, available_kb: int | None = None) -> bool:
+    """Whether a pooled build of `passages` with `workers` fits in the memory available (unknown: it does)."""
+    available_kb = available_kb if available_kb is not None else _available_kb()
+    if available_kb is None:
+        return True
+    return passages * (BASE_KB_PER_PASSAGE + WORKER_KB_PER_PASSAGE * workers) <= MEMORY_SHARE * available_kb
+
+
+_AVAILABLE: list[int | None] = []  # read once a process: every decision of one build sees the same figure
+
+
+def _available_kb() -> int | None:
+    if not _AVAILABLE:
+        try:
+            lines = open("/proc/meminfo", encoding="ascii").read().splitlines()
+            _AVAILABLE.append(next(int(x.split()[1]) for x in lines if x.startswith("MemAvailable:")))
+        except (OSError, StopIteration, ValueError, IndexError):
+            _AVAILABLE.append(None)
+    return _AVAILABLE[0]
 
 
 def shards(items: Sequence[T], weight: Callable[[T], int], n: int) -> list[list[T]]:

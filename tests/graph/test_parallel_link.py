@@ -55,6 +55,23 @@ def test_workers_only_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> No
         parallel.link_workers(10)
 
 
+def test_fewer_workers_or_none_when_the_memory_available_does_not_hold_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("READTRAIL_LINK_WORKERS", raising=False)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    gb = 1024 * 1024  # kB
+    # 1M passages with 2 workers held ~7 GB together (measured): 24 GB available holds 4 workers
+    assert parallel.fits_in_memory(1_000_000, 2, available_kb=24 * gb)
+    assert not parallel.fits_in_memory(1_000_000, 2, available_kb=6 * gb)
+    for available, want in ((24 * gb, 4), (9 * gb, 2), (6 * gb, 0)):
+        monkeypatch.setattr(parallel, "_available_kb", lambda a=available: a)
+        assert parallel.link_workers(1_000_000) == want, available
+    monkeypatch.setattr(parallel, "_available_kb", lambda: None)  # unknown: the cores decide
+    assert parallel.link_workers(1_000_000) == 4
+    monkeypatch.setattr(parallel, "_available_kb", lambda: 1 * gb)
+    monkeypatch.setenv("READTRAIL_LINK_WORKERS", "3")  # the user's number stands
+    assert parallel.link_workers(1_000_000) == 3
+
+
 def test_shards_keep_order_and_balance() -> None:
     items = list(range(100))
     got = parallel.shards(items, lambda x: 1, 4)
