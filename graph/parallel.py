@@ -6,8 +6,8 @@ tables, the mention trie) without pickling any of it; only the shards' results c
 frozen for the children's lifetime (`gc.freeze`) so that their collections do not walk, and so copy, the
 parent's objects.
 
-Only where forking is safe and cheap (Linux), only above `MIN_PASSAGES` and only as many processes as the
-memory available holds (`fits_in_memory`: a pooled build holds about twice a serial one's memory);
+Only where forking is safe and cheap (Linux), only above `MIN_PASSAGES`, on `MIN_CORES` or more, and only as
+many processes as the memory available holds (`fits_in_memory`: a pooled build holds about twice a serial one's memory);
 READTRAIL_LINK_WORKERS sets the number of processes (0 or 1: none, the serial path).
 """
 from __future__ import annotations
@@ -26,6 +26,9 @@ __all__ = ["MIN_PASSAGES", "Background", "fits_in_memory", "link_workers", "shar
 # below it a pool saves no time: at load 4-5, serial / pooled wall 1.50 / 1.47 s at 5k passages, 3.11 / 2.56 at 10k,
 # 5.51 / 4.97 at 20k, for 0.3-0.5 more CPU-s (BENCHMARKS.md, "Scale (issue 12)")
 MIN_PASSAGES = 10_000
+# On 2 cores a pool (main process, BM25's process and 2 workers sharing them) built 1M passages in 218 s against
+# 272 s serial, for 7.0 GB of memory against 3.3 (bench/tree_memory.py): not worth it by default.
+MIN_CORES = 3
 SHARDS_PER_WORKER = 4  # smaller shards even out documents of very different sizes
 
 T = TypeVar("T")
@@ -49,6 +52,8 @@ def link_workers(passages: int) -> int:
             n = len(os.sched_getaffinity(0))
         except AttributeError:
             n = os.cpu_count() or 1
+        if n < MIN_CORES:
+            return 0
         while n >= 2 and not fits_in_memory(passages, n):  # fewer processes, or none, rather than swapping
             n -= 1
     if n < 2 or not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():

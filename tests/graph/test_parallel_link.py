@@ -67,6 +67,8 @@ def test_fewer_workers_or_none_when_the_memory_available_does_not_hold_them(monk
         assert parallel.link_workers(1_000_000) == want, available
     monkeypatch.setattr(parallel, "_available_kb", lambda: None)  # unknown: the cores decide
     assert parallel.link_workers(1_000_000) == 4
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert parallel.link_workers(1_000_000) == 0  # 2 cores: serial (a pool saved 20 % of the time for twice the memory)
     monkeypatch.setattr(parallel, "_available_kb", lambda: 1 * gb)
     monkeypatch.setenv("READTRAIL_LINK_WORKERS", "3")  # the user's number stands
     assert parallel.link_workers(1_000_000) == 3
