@@ -31,23 +31,15 @@ from server.eval import evaluate, load_qrels, load_queries  # noqa: E402
 from server.eval.metrics import percentile  # noqa: E402
 from server.training.bootstrap import paired_bootstrap  # noqa: E402
 
-LISTS = {  # query -> the words searched
-    "none": lambda q: query_words(q, frozenset(), possessive=False, dotted=False),
-    "lucene": lambda q: query_words(q, LUCENE_STOP_WORDS, possessive=False, dotted=False),
-    "lucene+questions": lambda q: query_words(q, STOP_WORDS, possessive=False, dotted=False),
-    "possessive": lambda q: query_words(q, frozenset(), possessive=True, dotted=False),
-    "possessive+lucene+questions": lambda q: query_words(q, STOP_WORDS, possessive=True, dotted=False),
-    # shipped: also every dotted word ("9.2.1") as its parts, plain terms (tantivy's pruning stays on)
-    "split": lambda q: query_words(q, STOP_WORDS, possessive=True, dotted=True),
-}
-
-
-SHIPPED = "split"  # what graph.index.query_words does by default
-# The same variants as BM25Index settings (stop words, possessive, dotted), for strategies that search
-# through the index themselves (rerank's fusion reads BM25 scores, the walk seeds from it).
+# Each variant as BM25Index settings (stop words, possessive, dotted): `query_words`' arguments for the BM25
+# table, the index's own settings for strategies that search through it (rerank's fusion reads BM25 scores,
+# the walk seeds from it). "split" also searches every dotted word ("9.2.1") as its parts, plain terms
+# (tantivy's pruning stays on).
 SETTINGS = {"none": (frozenset(), False, False), "lucene": (LUCENE_STOP_WORDS, False, False),
             "lucene+questions": (STOP_WORDS, False, False), "possessive": (frozenset(), True, False),
             "possessive+lucene+questions": (STOP_WORDS, True, False), "split": (STOP_WORDS, True, True)}
+LISTS = {name: (lambda q, s=s: query_words(q, *s)) for name, s in SETTINGS.items()}  # query -> the words searched
+SHIPPED = "split"  # what graph.index.query_words does by default
 
 
 def _as_given(bm25: BM25Index) -> BM25Index:

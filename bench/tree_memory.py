@@ -34,14 +34,17 @@ def tree(pid: int) -> list[int]:
     return seen
 
 
-def _kb(pid: int, field: str) -> int:
+def _kb(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) of `pid` in kB, (0, 0) once it is gone: one read of its smaps_rollup."""
+    got = {"Pss": 0, "Rss": 0}
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+            field = line.split(":", 1)[0]
+            if field in got:
+                got[field] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return got["Pss"], got["Rss"]
 
 
 def main() -> None:
@@ -60,13 +63,14 @@ def main() -> None:
     at_peak: dict[int, int] = {}  # pid -> its PSS when the sum peaked
     while proc.poll() is None:
         pids = tree(proc.pid)
-        now = {p: _kb(p, "Pss") for p in pids}
+        read = {p: _kb(p) for p in pids}
+        now = {p: pss_rss[0] for p, pss_rss in read.items()}
         for p, kb in now.items():
             per[p] = max(per.get(p, 0), kb)
         pss = sum(now.values())
         if pss > peak_pss:
             at_peak = now
-        rss = sum(_kb(p, "Rss") for p in pids)
+        rss = sum(pss_rss[1] for pss_rss in read.values())
         peak_pss, peak_rss_sum, peak_procs = max(peak_pss, pss), max(peak_rss_sum, rss), max(peak_procs, len(pids))
         time.sleep(a.every)
     result = {"cmd": cmd, "rc": proc.returncode, "wall_s": round(time.monotonic() - start, 1),

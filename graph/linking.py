@@ -459,7 +459,7 @@ class TextsAhead:
         for p in batch:
             docs.setdefault(p.doc_id, []).append(p)
         # a few tasks a worker for each batch: documents are not cut
-        cuts = parallel.shards(list(docs.values()), lambda ps: sum(len(p.text) for p in ps) + 1, self.workers * 2)
+        cuts = parallel.shards(list(docs.values()), _text_size, self.workers * 2)
         self.pending.append(parallel.start(self.pool, _texts_of, [[_text_fields(p) for ps in cut for p in ps] for cut in cuts]))
 
     def results(self) -> list[Found] | None:
@@ -499,9 +499,13 @@ def _texts(docs: _Docs, workers: int, ahead: TextsAhead | None) -> _Texts:
     return texts
 
 
+def _text_size(passages: list[Passage]) -> int:
+    """A document's weight in a shard: its text's length (at least 1)."""
+    return sum(len(p.text) for p in passages) + 1
+
+
 def _doc_shards(docs: _Docs, workers: int) -> list[list[str]]:
-    return parallel.shards(list(docs.by_doc), lambda d: sum(len(p.text) for p in docs.by_doc[d]) + 1,
-                           workers * parallel.SHARDS_PER_WORKER)
+    return parallel.shards(list(docs.by_doc), lambda d: _text_size(docs.by_doc[d]), workers * parallel.SHARDS_PER_WORKER)
 
 
 def _scan_of(shard: tuple[int, list[str]]) -> tuple[list[list[str]], list[tuple[str, bytes | Block]]]:

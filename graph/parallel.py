@@ -12,6 +12,7 @@ READTRAIL_LINK_WORKERS sets the number of processes (0 or 1: none, the serial pa
 """
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -77,17 +78,13 @@ def fits_in_memory(passages: int, workers: int, available_kb: int | None = None)
     return passages * (BASE_KB_PER_PASSAGE + WORKER_KB_PER_PASSAGE * workers) <= MEMORY_SHARE * available_kb
 
 
-_AVAILABLE: list[int | None] = []  # read once a process: every decision of one build sees the same figure
-
-
+@functools.cache  # read once a process: every decision of one build sees the same figure
 def _available_kb() -> int | None:
-    if not _AVAILABLE:
-        try:
-            lines = open("/proc/meminfo", encoding="ascii").read().splitlines()
-            _AVAILABLE.append(next(int(x.split()[1]) for x in lines if x.startswith("MemAvailable:")))
-        except (OSError, StopIteration, ValueError, IndexError):
-            _AVAILABLE.append(None)
-    return _AVAILABLE[0]
+    try:
+        lines = open("/proc/meminfo", encoding="ascii").read().splitlines()
+        return next(int(x.split()[1]) for x in lines if x.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
 
 
 def shards(items: Sequence[T], weight: Callable[[T], int], n: int) -> list[list[T]]:
