@@ -5,6 +5,7 @@ Passage vectors are computed at read time on first touch and kept in memory and 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from graph.model import Passage
 from server.rerank.cache import VectorCache, model_key, text_key
+from server.rerank.deadline import Deadline, current_deadline
 from server.rerank.model_lock import ModelLock
 
 __all__ = ["EmbeddingReranker", "minilm_path", "passage_text"]
@@ -51,6 +53,7 @@ class EmbeddingReranker:
         key = model_key(self.model_path, max_seq_length)
         self.cache = VectorCache(cache_dir / key if cache_dir else None)
         self._model_lock = ModelLock()  # torch modules are not safe to call concurrently; questions go first
+        self._pace = 0.0  # seconds per passage of the last encoding, lock wait excluded (for scoring deadlines)
         # A trained linear map applied to query vectors only (train-reranker --kind adapter): passages keep the
         # base model's vectors, so its cache serves unchanged and nothing is re-encoded.
         self.query_adapter = None if query_adapter is None else np.asarray(query_adapter, dtype=np.float32)
@@ -85,8 +88,11 @@ class EmbeddingReranker:
         return int(get())
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=False)
+        t = time.perf_counter()
+        out = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                normalize_embeddings=True, show_progress_bar=False)
+        self._pace = (time.perf_counter() - t) / max(1, len(texts))
+        return out
 
     def vectors(self, passages: Sequence[Passage], show_progress: bool = False, bulk: bool = False) -> np.ndarray:
         keys = [text_key(p.id, p.text) for p in passages]
@@ -132,4 +138,29 @@ class EmbeddingReranker:
         if not passages:
             return []
         q = self.encode_queries([query])[0]
-        return (self.vectors(passages) @ q).astype(float).tolist()
+        deadline = current_deadline()
+        if deadline is None:
+            return (self.vectors(passages) @ q).astype(float).tolist()
+        found = self._vectors_until(passages, deadline)
+        scores = [None if v is None else float(v @ q) for v in found]
+        known = [s for s in scores if s is not None]
+        fill = sum(known) / len(known) if known else 0.0
+        deadline.unscored += len(scores) - len(known)
+        return [fill if s is None else s for s in scores]  # neutral: BM25 (fused) decides among the rest
+
+    def _vectors_until(self, passages: Sequence[Passage], deadline: Deadline) -> list[np.ndarray | None]:
+        """Cached vectors, and the uncached ones in the given order (first-stage rank: best first) as many
+        at a time as the last measured pace says end before the deadline; None for those that would not."""
+        keys = [text_key(p.id, p.text) for p in passages]
+        found = self.cache.get_many(keys)
+        todo = [i for i, v in enumerate(found) if v is None]
+        while todo:
+            n = self.batch_size if self._pace <= 0 else min(self.batch_size, int(max(0.0, deadline.at - time.perf_counter()) / self._pace))
+            if n < 1 or not deadline.fits(0.0):
+                break
+            rows, todo = todo[:n], todo[n:]
+            vecs = self.encode([passage_text(passages[i]) for i in rows])
+            self.cache.put_many([keys[i] for i in rows], vecs)
+            for i, v in zip(rows, vecs):
+                found[i] = v
+        return found

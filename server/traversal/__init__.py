@@ -8,6 +8,7 @@ from server.corpus import Corpus
 from server.errors import UsageError
 from server.limits import check_range, check_text, shown
 from server.rerank.base import Reranker
+from server.rerank.deadline import scoring_deadline
 from server.retrieval import FirstStage
 from server.traversal.agent import AgentOptions, agent
 from server.traversal.budget import Budget, OnStep
@@ -62,6 +63,20 @@ def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str
     max_steps, max_seconds = with_defaults(strategy, max_steps, max_seconds)
     check_arguments(question, strategy, max_steps, max_seconds, k)
     budget = Budget(max_steps=max_steps, max_seconds=float(max_seconds))
+    with scoring_deadline(budget.started + budget.max_seconds) as deadline:
+        result = _run(corpus, reranker, question, strategy, budget, k, model, on_step, walk_options, agent_options,
+                      first_stage, plan_options)
+    if deadline.unscored:
+        said = (f"{deadline.unscored} candidate passages were ranked without the reranker's model (their vectors "
+                "were not computed yet and the time budget came first: the server may still be warming up)")
+        result.note = f"{result.note}; {said}" if result.note else said
+    return result
+
+
+def _run(corpus: Corpus, reranker: Reranker, question: str, strategy: str, budget: Budget, k: int,
+         model: ChatModel | None, on_step: OnStep | None, walk_options: WalkOptions | None,
+         agent_options: AgentOptions | None, first_stage: FirstStage | None,
+         plan_options: PlanOptions | None) -> DeepSearchResult:
     if strategy == "rerank":
         return rerank_only(corpus, reranker, question, budget, k, first_stage, on_step)
     if strategy == "walk":

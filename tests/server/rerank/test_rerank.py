@@ -173,3 +173,33 @@ def test_encoding_in_batches_keeps_each_texts_row(zero_shot, tiny_corpus: Corpus
     batched = small.encode(texts)
     one_by_one = np.stack([small.encode([t])[0] for t in texts])
     assert batched.shape == one_by_one.shape and np.allclose(batched, one_by_one, atol=1e-5)
+
+
+def test_scoring_stops_computing_vectors_at_the_deadline_and_ranks_the_rest_neutrally(tiny_corpus: Corpus, tmp_path: Path) -> None:
+    import time
+
+    from server.rerank.deadline import scoring_deadline
+    from server.rerank.embedding import EmbeddingReranker, minilm_path
+
+    rr = EmbeddingReranker(minilm_path(), batch_size=2, cache_dir=tmp_path)
+    passages = tiny_corpus.passages[:6]
+    full = rr.score("reports", passages[:2])  # vectors of the first two cached; the model's pace measured
+    with scoring_deadline(time.perf_counter() - 1) as past:  # a deadline already passed: nothing new is encoded
+        late = rr.score("reports", passages)
+    assert past.unscored == 4 and np.allclose(late[:2], full, atol=1e-6)
+    assert late[2:] == [pytest.approx(sum(full) / 2)] * 4  # the cached ones' mean: BM25 decides among the rest
+    assert len(rr.cache) == 2
+    with scoring_deadline(time.perf_counter() + 60) as ample:
+        assert np.allclose(rr.score("reports", passages), rr.score("reports", passages)) and ample.unscored == 0
+    assert len(rr.cache) == 6
+
+
+def test_a_deep_search_whose_budget_ends_before_the_vectors_says_so(tiny_corpus: Corpus, tmp_path: Path) -> None:
+    from server.rerank.embedding import EmbeddingReranker, minilm_path
+    from server.traversal import deep_search
+
+    rr = EmbeddingReranker(minilm_path(), cache_dir=tmp_path)
+    rr._pace = 1e6  # as if each passage took days to encode: none fits the budget
+    result = deep_search(tiny_corpus, rr, "quarterly reports", strategy="rerank", max_seconds=1)
+    assert result.evidence and len(rr.cache) == 0
+    assert result.note and "without the reranker's model" in result.note
