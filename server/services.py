@@ -181,7 +181,7 @@ class Services:
     def _dense_index(self) -> DenseIndex:
         rr = self.reranker()
         model = getattr(rr, "embedder", rr)
-        if not (hasattr(model, "encode_queries") and hasattr(model, "passage_matrix")):  # a cross-encoder: no vectors
+        if not (hasattr(model, "query_vector") and hasattr(model, "passage_matrix")):  # a cross-encoder: no vectors
             model = build_reranker(self.settings, self.corpus, "zero-shot")
         return DenseIndex(self.corpus, model)
 

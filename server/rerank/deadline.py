@@ -8,7 +8,6 @@ uncached passages a batch at a time only while the next batch is expected to end
 scored without their cosine (see there) and counted in `Deadline.unscored`, so that the caller can say so."""
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,11 +18,8 @@ __all__ = ["Deadline", "current_deadline", "scoring_deadline"]
 
 @dataclass
 class Deadline:
-    at: float  # time.perf_counter() value
+    at: float  # a time.perf_counter() value
     unscored: int = 0  # passages scored without their vector because the deadline came first
-
-    def fits(self, seconds: float) -> bool:
-        return time.perf_counter() + seconds <= self.at
 
 
 _current: ContextVar[Deadline | None] = ContextVar("readtrail_scoring_deadline", default=None)

@@ -5,7 +5,9 @@ Passage vectors are computed at read time on first touch and kept in memory and 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +21,10 @@ from server.rerank.model_lock import ModelLock
 __all__ = ["EmbeddingReranker", "minilm_path", "passage_text"]
 
 FIRST_CHUNK = 64  # passages encoded before precompute first reports its pace
+BULK_BATCH = 8  # the warm-up's batch: a question waits for at most one (32 long passages took 3.5 s at load 5)
+PACE_MARGIN = 1.5  # a deadline plans with the last batch's pace times this (texts and load vary batch to batch)
+PACE_PROBE = 4  # with no pace measured yet, a deadline encodes this many first (32 took 4.3 s at load 5)
+QUERY_CACHE = 256  # recent query vectors kept: a deep_search scores its question at every step
 DEFAULT_MAX_SEQ = 128  # measured: 256 tokens costs 2x per passage for no nDCG gain on NFCorpus dev
 
 
@@ -54,6 +60,8 @@ class EmbeddingReranker:
         self.cache = VectorCache(cache_dir / key if cache_dir else None)
         self._model_lock = ModelLock()  # torch modules are not safe to call concurrently; questions go first
         self._pace = 0.0  # seconds per passage of the last encoding, lock wait excluded (for scoring deadlines)
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
         # A trained linear map applied to query vectors only (train-reranker --kind adapter): passages keep the
         # base model's vectors, so its cache serves unchanged and nothing is re-encoded.
         self.query_adapter = None if query_adapter is None else np.asarray(query_adapter, dtype=np.float32)
@@ -62,36 +70,40 @@ class EmbeddingReranker:
         if query_encoder is not None:
             self.query_encoder = SentenceTransformer(str(query_encoder), device="cpu", local_files_only=True)
 
-    def encode(self, texts: list[str], show_progress: bool = False, bulk: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], show_progress: bool = False, bulk: bool = False,
+               passages: bool = False) -> np.ndarray:
         """Unit vectors, row i for texts[i]. The model is taken one batch at a time (longest texts first, as
         sentence-transformers orders them), so a question's few passages wait for one batch of a long
         encoding running beside them (the server's warm-up of a large corpus), not for all of it; `bulk`
-        (the warm-up) takes each batch only while no question waits for the model (`ModelLock`)."""
-        if len(texts) <= self.batch_size:
+        (the warm-up) takes each batch only while no question waits for the model (`ModelLock`). `passages`:
+        the texts are passages, whose pace (seconds each) scoring deadlines plan with."""
+        size = BULK_BATCH if bulk else self.batch_size
+        if len(texts) <= size:
             with self._model_lock.hold(bulk):
-                return self._encode_batch(texts)
+                return self._encode_batch(texts, passages)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self._dimension()), dtype=np.float32)
-        starts = range(0, len(order), self.batch_size)
+        starts = range(0, len(order), size)
         if show_progress:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="Batches", unit="batch")
         for start in starts:
-            rows = order[start:start + self.batch_size]
+            rows = order[start:start + size]
             with self._model_lock.hold(bulk):
-                out[rows] = self._encode_batch([texts[i] for i in rows])
+                out[rows] = self._encode_batch([texts[i] for i in rows], passages)
         return out
 
     def _dimension(self) -> int:
         get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(get())
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def _encode_batch(self, texts: list[str], passages: bool = False) -> np.ndarray:
         t = time.perf_counter()
         out = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                 normalize_embeddings=True, show_progress_bar=False)
-        self._pace = (time.perf_counter() - t) / max(1, len(texts))
+        if passages:
+            self._pace = (time.perf_counter() - t) / max(1, len(texts))
         return out
 
     def vectors(self, passages: Sequence[Passage], show_progress: bool = False, bulk: bool = False) -> np.ndarray:
@@ -100,7 +112,8 @@ class EmbeddingReranker:
         missing = {k: p for k, p, v in zip(keys, passages, found) if v is None}
         if missing:
             todo = list(missing)
-            vecs = self.encode([passage_text(missing[k]) for k in todo], show_progress=show_progress, bulk=bulk)
+            vecs = self.encode([passage_text(missing[k]) for k in todo], show_progress=show_progress, bulk=bulk,
+                               passages=True)
             self.cache.put_many(todo, vecs)
             fresh = dict(zip(todo, vecs))
             found = [v if v is not None else fresh[k] for k, v in zip(keys, found)]
@@ -122,6 +135,21 @@ class EmbeddingReranker:
             if progress:
                 progress(min(start, len(passages)), len(passages))
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """One question's vector as scoring uses it, from the recent ones when it was just asked (a walk
+        scores its question at every step; while the server warms up, each encode waits for a batch)."""
+        with self._queries_lock:
+            v = self._queries.get(query)
+            if v is not None:
+                self._queries.move_to_end(query)
+                return v
+        v = self.encode_queries([query])[0]
+        with self._queries_lock:
+            self._queries[query] = v
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return v
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors as scoring uses them: encoded, mapped by the query adapter if any, unit length."""
         if self.query_encoder is not None:
@@ -137,7 +165,7 @@ class EmbeddingReranker:
     def score(self, query: str, passages: Sequence[Passage]) -> list[float]:
         if not passages:
             return []
-        q = self.encode_queries([query])[0]
+        q = self.query_vector(query)
         deadline = current_deadline()
         if deadline is None:
             return (self.vectors(passages) @ q).astype(float).tolist()
@@ -155,11 +183,12 @@ class EmbeddingReranker:
         found = self.cache.get_many(keys)
         todo = [i for i, v in enumerate(found) if v is None]
         while todo:
-            n = self.batch_size if self._pace <= 0 else min(self.batch_size, int(max(0.0, deadline.at - time.perf_counter()) / self._pace))
-            if n < 1 or not deadline.fits(0.0):
+            left = deadline.at - time.perf_counter()
+            n = PACE_PROBE if self._pace <= 0 else min(self.batch_size, int(left / (self._pace * PACE_MARGIN)))
+            if n < 1 or left <= 0:
                 break
             rows, todo = todo[:n], todo[n:]
-            vecs = self.encode([passage_text(passages[i]) for i in rows])
+            vecs = self.encode([passage_text(passages[i]) for i in rows], passages=True)
             self.cache.put_many([keys[i] for i in rows], vecs)
             for i, v in zip(rows, vecs):
                 found[i] = v

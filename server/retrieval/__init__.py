@@ -93,7 +93,7 @@ class DenseIndex:
 
     def search(self, query: str, k: int, doc_id: str | None = None) -> list[tuple[int, float]]:
         """The top k (passage position, cosine) pairs, best first."""
-        q = np.asarray(self.model.encode_queries([query])[0], dtype=np.float32)
+        q = np.asarray(self.model.query_vector(query), dtype=np.float32)
         return self.search_vector(q, k, doc_id)
 
     def search_vector(self, q: np.ndarray, k: int, doc_id: str | None = None) -> list[tuple[int, float]]:

@@ -203,3 +203,32 @@ def test_a_deep_search_whose_budget_ends_before_the_vectors_says_so(tiny_corpus:
     result = deep_search(tiny_corpus, rr, "quarterly reports", strategy="rerank", max_seconds=1)
     assert result.evidence and len(rr.cache) == 0
     assert result.note and "without the reranker's model" in result.note
+
+
+def test_a_deep_search_encodes_its_question_once(tiny_corpus: Corpus, tmp_path: Path) -> None:
+    from server.rerank.embedding import EmbeddingReranker, minilm_path
+    from server.traversal import deep_search
+
+    rr = EmbeddingReranker(minilm_path(), cache_dir=tmp_path)
+    asked: list[list[str]] = []
+    encode = rr.encode_queries
+    rr.encode_queries = lambda texts: asked.append(list(texts)) or encode(texts)  # type: ignore[method-assign]
+    result = deep_search(tiny_corpus, rr, "quarterly reports", strategy="mixed", max_steps=3, max_seconds=30)
+    assert len(result.trace) >= 2  # the reranked list, the seeds and the steps each score the question
+    assert asked == [["quarterly reports"]]  # while warming up, every encode waits for a batch of the warm-up
+
+
+def test_the_warm_up_gives_way_in_small_batches(tiny_corpus: Corpus) -> None:
+    from server.rerank import embedding
+    from server.rerank.embedding import EmbeddingReranker, minilm_path
+
+    rr = EmbeddingReranker(minilm_path())
+    sizes: list[int] = []
+    batch = rr._encode_batch
+    rr._encode_batch = lambda texts, passages=False: sizes.append(len(texts)) or batch(texts, passages)  # type: ignore[method-assign]
+    texts = [f"passage number {i} about reports" for i in range(20)]
+    rr.encode(texts, bulk=True)
+    assert max(sizes) == embedding.BULK_BATCH < rr.batch_size and sum(sizes) == 20
+    sizes.clear()
+    rr.encode(texts)  # a question's own encodes keep the full batch
+    assert sizes == [20]

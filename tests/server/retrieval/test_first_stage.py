@@ -40,8 +40,8 @@ class FakeEncoder:
             v[int(hashlib.md5(w.encode()).hexdigest(), 16) % 64] += 1.0
         return v / max(float(np.linalg.norm(v)), 1e-9)
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self._vec(t) for t in texts])
+    def query_vector(self, text: str) -> np.ndarray:
+        return self._vec(text)
 
     def passage_matrix(self, passages: Sequence[Passage]) -> np.ndarray:
         self.matrix_calls += 1
