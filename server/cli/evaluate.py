@@ -35,7 +35,8 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
 
     The strategy and the reranker are independent: `--strategy walk --reranker DIR` walks with DIR."""
     from server.eval import load_qrels, load_queries, select_queries
-    from server.eval.compare import compare, easy_queries, format_table, plot_quality_latency
+    from server.eval.compare import (compare, easy_queries, format_differences, format_table, paired_differences,
+                                     plot_quality_latency)
     from server.eval.strategies import NEEDS_FIRST_STAGE, NEEDS_MODEL, NEEDS_RERANKER, StrategyParts, make_strategy
     from server.progress import track
     from server.services import build_reranker, open_services
@@ -62,8 +63,10 @@ def eval_cmd(index_dir: str, queries: Path, qrels: Path, strategy: str, json_out
     if len(metrics) == 1:
         print_metrics(next(iter(metrics.values())), json_out)
     else:
+        diffs = paired_differences(reports)
         click.echo(format_table(metrics))
-        write_json(metrics, json_out)
+        click.echo(format_differences(next(iter(reports)), diffs))
+        write_json({**metrics, "paired_to_first": diffs}, json_out)
         if plot:
             err(f"wrote {plot_quality_latency(metrics, plot)}")
     if len(reports) == 1 and not easy_out:
