@@ -34,19 +34,23 @@ from hybrid import loadavg, sample, setup, task  # noqa: E402
 from server.eval.metrics import percentile  # noqa: E402
 from server.eval.strategies import StrategyParts, make_strategy  # noqa: E402
 from server.retrieval import FirstStage, FusionOptions  # noqa: E402
+from server.traversal import Budget, DeepSearchResult  # noqa: E402
+from server.traversal.walk import rerank_only  # noqa: E402
 from server.training.bootstrap import paired_bootstrap  # noqa: E402
 
 OUT = REPO / "bench" / "results"
 DEV = {"obliqa_mp_val": None, "obliqa_dev": 200, "hotpotqa100": None, "xref_dpel_dev": None, "xref_schema_dev": None}
-TRAIN = ("xref_dpel_trainpool", "xref_schema_train", "obliqa_dev#choose")
+TRAIN = ("xref_dpel_trainpool", "xref_schema_train", "obliqa_dev#choose", "obliqa_dev#more")
 
 
-def choose_sample(queries: dict[str, str], qrels: dict[str, Any]) -> dict[str, str]:
-    """150 obliqa_dev questions (seed 1) outside the 200 (seed 0) the dev figures use."""
+def choose_sample(queries: dict[str, str], qrels: dict[str, Any], part: str = "choose") -> dict[str, str]:
+    """obliqa_dev questions outside the 200 (seed 0) the dev figures use, shuffled with seed 1: the first 150
+    (`#choose`) or the next 450 (`#more`, added for score-aware rules: 150 ObliQA questions decide a
+    0.02 difference poorly)."""
     dev = set(sample(queries, qrels, 200))
     rest = sorted(q for q in queries if q in qrels and q not in dev)
     random.Random(1).shuffle(rest)
-    return {q: queries[q] for q in sorted(rest[:150])}
+    return {q: queries[q] for q in sorted(rest[:150] if part == "choose" else rest[150:600])}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -55,11 +59,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def save(path: Path, out: dict[str, Any]) -> None:
-    """R's and B's top 10, W's top 20 (anchored rules read past W's top 10) and the links among them, gzipped."""
+    """R's top 20 (10 in files without scores), B's top 10, W's top 20 (anchored rules read past W's top
+    10), the scores (SCORES) and the links among them, gzipped."""
     for task_rows in out.values():
         for row in task_rows["rows"]:
-            for key in ("R", "B"):
-                row[key] = row[key][:10]
+            row["R"] = row["R"][:20 if "S" in row else 10]
+            row["B"] = row["B"][:10]
             ids = set(row["R"]) | set(row["W"])
             row["links"] = [link for link in row["links"] if set(link) <= ids]
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -77,8 +82,33 @@ def links_among(corpus: Any, ids: set[str]) -> list[list[str]]:
     return [list(p) for p in sorted(out)]
 
 
+POOL_DEPTH = 300  # W is asked for this many so that its scores of R's passages are known too
+
+
+def scores(corpus: Any, rr: Any, question: str, reranked: DeepSearchResult, walked: DeepSearchResult) -> dict[str, Any]:
+    """SCORES of one question (rounded to 5 places):
+    R_s: the reranker's scores of R's top 20 (as R ranks them: one call over the first stage's top 50);
+    W_s: the walk's ranking scores (Pool.scores: reciprocal first-stage and reranker ranks plus the best
+    linked partner's) of W's top 20; W_rr: the reranker's score of each of them as the walk's pool holds it
+    (scored in the batch that reached it: the fusion reranker normalises BM25 within a batch, so these are
+    not on R's scale); W_via: how the walk reached each;
+    WR_s: the walk's ranking score of each of R's top 20 (None: not in the walk's pool);
+    S: the reranker's score of every passage of R's and W's top 20 on R's scale (one call over the first
+    stage's top 50 and W's passages outside them)."""
+    cands = reranked.trace[0].added
+    pool = {e.id: e for e in walked.evidence}
+    w = walked.evidence[:20]
+    ids = cands + [e.id for e in w if e.id not in set(cands)]
+    joint = rr.score(question, [corpus.passage(p) for p in ids]) if ids else []
+    keep = {e.id for e in reranked.evidence} | {e.id for e in w}
+    return {"R_s": [e.score for e in reranked.evidence], "W_s": [round(e.score, 5) for e in w],
+            "W_rr": [round(e.rerank_score, 5) for e in w], "W_via": [e.via for e in w],
+            "WR_s": [round(pool[e.id].score, 5) if e.id in pool else None for e in reranked.evidence],
+            "S": {p: round(float(x), 5) for p, x in zip(ids, joint) if p in keep}}
+
+
 def collect(args: argparse.Namespace) -> None:
-    path = OUT / f"gate-{args.set}.json.gz"
+    path = args.out or OUT / f"gate-{args.set}.json.gz"
     out: dict[str, Any] = load(path) if path.is_file() else {}
     setups: dict[Path, Any] = {}
     names = list(DEV) if args.set == "dev" else list(TRAIN)
@@ -90,32 +120,47 @@ def collect(args: argparse.Namespace) -> None:
         if index not in setups:
             setups[index] = setup(index)
         corpus, rr, dense = setups[index]
-        parts = StrategyParts(reranker=rr, first_stage=FirstStage(corpus, dense, "hybrid", FusionOptions()))
-        r_strategy, w_strategy = make_strategy("hybrid+rerank", parts), make_strategy("walk+hybrid", parts)
-        b_strategy = make_strategy("bm25+rerank", parts)
+        stage = FirstStage(corpus, dense, "hybrid", FusionOptions())
+        walked: list[DeepSearchResult] = []
+        parts = StrategyParts(reranker=rr, first_stage=stage, on_result=walked.append)
+        w_strategy, b_strategy = make_strategy("walk+hybrid", parts), make_strategy("bm25+rerank", parts)
         queries, qrels = task(base)
-        if name.endswith("#choose"):
-            qs = choose_sample(queries, qrels)
+        if "#" in name:
+            qs = choose_sample(queries, qrels, name.split("#")[1])
         else:
             qs = sample(queries, qrels, DEV.get(name) if args.set == "dev" else 150)
         rows = []
-        for qid, text in qs.items():
+        for n, (qid, text) in enumerate(qs.items()):
+            if args.limit and n >= args.limit:
+                break
             t = time.perf_counter()
-            r = r_strategy(corpus, text, 20)
+            reranked = rerank_only(corpus, rr, text, Budget(max_steps=1, max_seconds=60.0), 20, stage)  # = hybrid+rerank
             r_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            w = w_strategy(corpus, text, 20)
+            w = w_strategy(corpus, text, POOL_DEPTH)[:20]
             w_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             b = b_strategy(corpus, text, 20)
             b_ms = (time.perf_counter() - t) * 1000
+            r = [e.id for e in reranked.evidence]
             gold = [p for p, s in qrels[qid].items() if s > 0]
             rows.append({"id": qid, "q": text, "gold": gold, "R": r, "W": w, "B": b, "r_ms": round(r_ms, 1),
                          "w_ms": round(w_ms, 1), "b_ms": round(b_ms, 1),
-                         "links": links_among(corpus, set(r) | set(w))})
+                         "links": links_among(corpus, set(r) | set(w)),
+                         **scores(corpus, rr, text, reranked, walked.pop())})
         out[name] = {"rows": rows, "load": loadavg()}
         print(name, len(rows), loadavg(), flush=True)
         save(path, out)
+
+
+def merge(args: argparse.Namespace) -> None:
+    """Parts collected at once (--out) into bench/results/gate-SET.json.gz, tasks in the set's order."""
+    path = OUT / f"gate-{args.set}.json.gz"
+    out: dict[str, Any] = load(path) if path.is_file() else {}
+    for part in args.parts:
+        out.update(load(part))
+    order = list(DEV) if args.set == "dev" else list(TRAIN)
+    save(path, {t: out[t] for t in sorted(out, key=lambda t: order.index(t) if t in order else len(order))})
 
 
 def all_gold(ranked: list[str], gold: list[str]) -> float:
@@ -218,13 +263,17 @@ def table(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("collect", "table"))
+    ap.add_argument("what", choices=("collect", "merge", "table"))
+    ap.add_argument("parts", nargs="*", type=Path, help="merge: files written by collect --out")
     ap.add_argument("--adgm-index", type=Path)
     ap.add_argument("--hotpot-index", type=Path)
     ap.add_argument("--set", choices=("train", "dev"), default="train")
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--out", type=Path, help="collect: write here (default bench/results/gate-SET.json.gz); "
+                    "a second process collecting other tasks at once needs its own file (merge with `merge`)")
+    ap.add_argument("--limit", type=int, default=0, help="collect: the first N questions of each task only (a trial)")
     args = ap.parse_args()
-    collect(args) if args.what == "collect" else table(args)
+    {"collect": collect, "merge": merge, "table": table}[args.what](args)
 
 
 if __name__ == "__main__":
