@@ -364,7 +364,8 @@ def table(args: argparse.Namespace) -> None:
     95% interval. Files with scores: the CORE rules and each family at the parameter `choose_rules` takes
     on the training questions (--all: every rule of RULES too); obliqa_dev#choose and #more as one."""
     lines = []
-    chosen = choose_rules(load(OUT / "gate-train.json.gz")) if (OUT / "gate-train.json.gz").is_file() else {}
+    train = load(OUT / "gate-train.json.gz") if (OUT / "gate-train.json.gz").is_file() else {}
+    chosen = choose_rules(train) if train and "S" in next(iter(train.values()))["rows"][0] else {}
     for which in ("train", "dev"):
         path = OUT / f"gate-{which}.json.gz"
         if not path.is_file():
