@@ -11,7 +11,7 @@ from server.corpus import Corpus
 from server.llm.chat import ChatModel
 from server.rerank.base import Reranker
 from server.retrieval import FirstStage
-from server.traversal import MIXED_HEAD, AgentOptions, Budget, DeepSearchResult, PlanOptions, WalkOptions, with_defaults
+from server.traversal import MIXED_HEAD, MIXED_MARGIN, AgentOptions, Budget, DeepSearchResult, PlanOptions, WalkOptions, with_defaults
 from server.traversal.agent import agent
 from server.traversal.plan import planned
 from server.traversal.walk import walk
@@ -116,7 +116,7 @@ def _seeded_stage(parts: StrategyParts, seeded: str | None) -> Callable[[Corpus]
 
 def _walk(parts: StrategyParts, seeded: str | None = None, head: int = 0) -> Strategy:
     reranker, stage = _once(parts.reranker), _seeded_stage(parts, seeded)
-    options = replace(parts.walk_options, head=head) if head else parts.walk_options
+    options = replace(parts.walk_options, head=head, margin=MIXED_MARGIN) if head else parts.walk_options
 
     def run(corpus: Corpus, question: str, depth: int) -> list[str]:
         result = walk(corpus, reranker(), question, _budget("walk", parts), depth, options, None, stage(corpus))

@@ -18,7 +18,7 @@ from server.traversal.plan import PlanOptions, planned
 from server.traversal.walk import WalkOptions, rerank_only, walk
 
 __all__ = [
-    "deep_search", "check_arguments", "with_defaults", "STRATEGY_NAMES", "DEFAULTS", "DEFAULT_STRATEGY", "MIXED_HEAD",
+    "deep_search", "check_arguments", "with_defaults", "STRATEGY_NAMES", "DEFAULTS", "DEFAULT_STRATEGY", "MIXED_HEAD", "MIXED_MARGIN",
     "DeepSearchResult", "Evidence", "TraceStep", "AgentOptions", "PlanOptions", "WalkOptions", "OnStep", "Budget",
     "NEEDS_MODEL",
 ]
@@ -26,6 +26,7 @@ __all__ = [
 STRATEGY_NAMES = ("mixed", "walk", "rerank", "planned", "agent")
 DEFAULT_STRATEGY = "mixed"  # never below search + rerank on a dev task (bench/TRAVERSAL.md, item 4)
 MIXED_HEAD = 7  # `mixed`: search + rerank's top 7, then the walk's best 3 (bench/gate.py, on training questions)
+MIXED_MARGIN = 0.05  # ... each only if the walk rates it this much above the passage it displaces (bench/gate.py)
 NEEDS_MODEL = ("planned", "agent")
 # planned: the walk's steps; its seconds hold one plan (~2-5 s for Qwen2.5-0.5B on a loaded 2-core CPU,
 # bench/TRAVERSAL.md) and the walk
@@ -82,7 +83,8 @@ def _run(corpus: Corpus, reranker: Reranker, question: str, strategy: str, budge
     if strategy == "walk":
         return walk(corpus, reranker, question, budget, k, walk_options or WalkOptions(), on_step, first_stage)
     if strategy == "mixed":
-        return walk(corpus, reranker, question, budget, k, replace(walk_options or WalkOptions(), head=MIXED_HEAD),
+        return walk(corpus, reranker, question, budget, k,
+                    replace(walk_options or WalkOptions(), head=MIXED_HEAD, margin=MIXED_MARGIN),
                     on_step, first_stage)
     if model is None:
         raise UsageError(f"strategy {shown(strategy)} needs a GGUF model: pass --model PATH or set READTRAIL_MODEL")

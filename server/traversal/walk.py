@@ -30,6 +30,10 @@ class WalkOptions:
     # questions (bench/gate.py): 7 keeps ObliQA at search + rerank and most of the walk's gain on
     # cross-references; the walk's linked additions otherwise crowd out a multi-part question's passages.
     head: int = 0
+    # `mixed`: a walk addition displaces one of search + rerank's passages only when the walk scores it at
+    # least this much higher (Pool.scores units). 0.05 chosen on training questions (bench/gate.py choose:
+    # the best mean all-gold@10 among margins never below bm25+rerank on any training group).
+    margin: float = 0.0
 
 
 def expand_step(pool: Pool, options: WalkOptions, number: int) -> TraceStep | None:
@@ -54,7 +58,7 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     evidence = pool.evidence(max(k, MIXED_DEPTH), options.ranking)
     if reranked is not None:
         trace.insert(0, reranked.trace[0].model_copy(update={"action": "rerank"}))
-        evidence = mix(reranked.evidence, evidence, options.head)
+        evidence = mix(reranked.evidence, evidence, options.head, pool.scores(options.ranking), options.margin)
     return DeepSearchResult(
         question=question, strategy="mixed" if options.head else "walk",
         reranker=getattr(reranker, "name", type(reranker).__name__), evidence=evidence[:k], trace=trace,
@@ -63,22 +67,35 @@ def walk(corpus: Corpus, reranker: Reranker, question: str, budget: Budget, k: i
     )
 
 
-def mix(reranked: list[Evidence], walked: list[Evidence], head: int) -> list[Evidence]:
-    """`reranked`'s first `head`, then `walked`'s best not among them up to MIXED_DEPTH, then the rest of
-    both (reranked first), each passage once."""
-    out = list(reranked[:head])
-    seen = {e.id for e in out}
-    for e in walked:
-        if len(out) >= MIXED_DEPTH:
-            break
-        if e.id not in seen:
-            out.append(e)
-            seen.add(e.id)
-    for e in reranked + walked:
-        if e.id not in seen:
-            out.append(e)
-            seen.add(e.id)
-    return out
+def mix(reranked: list[Evidence], walked: list[Evidence], head: int, walk_scores: dict[str, float] | None = None,
+        margin: float = 0.0) -> list[Evidence]:
+    """`reranked`'s first `head`; then each of the walk's best additions (its passages not among them, up to
+    MIXED_DEPTH - head, in its order) takes the slot of the lowest-ranked `reranked` passage left in the
+    slots up to MIXED_DEPTH, but with `walk_scores` (the walk's own scores) only when the walk rates it at
+    least `margin` above that passage (or the walk never scored that passage); then the rest of both
+    (reranked first), each passage once."""
+    top, tail = reranked[:head], reranked[head:MIXED_DEPTH]
+    top_ids, tail_ids = {e.id for e in top}, {e.id for e in tail}
+    adds = [e for e in _once(walked) if e.id not in top_ids][:MIXED_DEPTH - head]
+    add_ids = {e.id for e in adds}
+    keep, taken = list(tail), set()
+    for a in adds:
+        out = [d for d in keep if d.id not in add_ids]
+        if a.id in tail_ids or not out:
+            continue
+        d = out[-1]
+        if walk_scores is None or d.id not in walk_scores or walk_scores.get(a.id, 0.0) >= walk_scores[d.id] + margin:
+            keep.remove(d)
+            taken.add(a.id)
+    chosen = {e.id for e in keep} | taken
+    ranked = top + [a for a in adds if a.id in chosen] + [e for e in tail if e.id in chosen and e.id not in add_ids]
+    seen = {e.id for e in ranked}
+    return ranked + [e for e in reranked + walked if not (e.id in seen or seen.add(e.id))]
+
+
+def _once(evidence: list[Evidence]) -> list[Evidence]:
+    seen: set[str] = set()
+    return [e for e in evidence if not (e.id in seen or seen.add(e.id))]
 
 
 def expand_until_done(pool: Pool, budget: Budget, options: WalkOptions, trace: list[TraceStep],

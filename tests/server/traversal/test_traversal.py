@@ -258,3 +258,24 @@ def test_mixed_is_the_default_and_starts_from_search_and_rerank(corpus: Corpus) 
     reranked = rerank_only(corpus, OverlapReranker(), QUESTION, Budget(1, 5.0), 10).ranked_ids()
     assert result.ranked_ids()[:7] == reranked[:7]
     assert all(t.action == "expand" for t in result.trace[2:]) and result.steps == len(result.trace) - 2
+
+
+def test_a_walk_addition_displaces_a_reranked_passage_only_when_the_walk_rates_it_a_margin_higher() -> None:
+    from server.traversal import Evidence
+    from server.traversal.walk import MIXED_DEPTH, mix
+
+    def ev(*ids: str) -> list[Evidence]:
+        return [Evidence(id=i, document="d", score=0.0, rerank_score=0.0, via="bm25", text="") for i in ids]
+
+    reranked = ev(*[f"r{i}" for i in range(12)])
+    walked = ev("r0", "w1", "r8", "w2", "w3")  # additions: w1, r8 (already in the reranked slots), w2
+    scores = {"w1": 0.30, "w2": 0.20, "r9": 0.26, "r7": 0.10}  # r8 unscored by the walk; r9 is displaced first
+    ids = [e.id for e in mix(reranked, walked, 7, scores, margin=0.05)]
+    # w1 (0.30 >= 0.26 + 0.05 is false): r9 stays; w2 (0.20 vs r9 0.26): refused too
+    assert ids[:MIXED_DEPTH] == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r7", "r9"]
+    scores["w1"] = 0.35  # now w1 clears r9's score by the margin; w2 then faces r7 (0.10): accepted
+    ids = [e.id for e in mix(reranked, walked, 7, scores, margin=0.05)]
+    assert ids[:MIXED_DEPTH] == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "w1", "r8", "w2"]
+    assert ids[MIXED_DEPTH:] == ["r7", "r9", "r10", "r11", "w3"] and len(ids) == len(set(ids))
+    no_gate = [e.id for e in mix(reranked, walked, 7)]  # without the walk's scores: every addition enters
+    assert no_gate[:MIXED_DEPTH] == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "w1", "r8", "w2"]
