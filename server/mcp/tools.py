@@ -118,17 +118,18 @@ def register_tools(mcp: MCPServer) -> None:
     async def deep_search(
         question: Question, ctx: Context,
         strategy: Annotated[Literal["mixed", "walk", "rerank", "planned", "agent"], Field(
-            description="mixed (default): search + rerank's top 7, then the walk's best 3 additions, no LLM, ~0.2-2 s: "
-                        "when you do not know which kind the question is (measured all-gold@10: 0.85 on "
-                        "cross-reference questions and 0.94 on HotpotQA against 0.59 and 0.84 for search + rerank; "
-                        "on ObliQA 0.265 and 0.685 against 0.278 and 0.705, within noise). "
+            description="mixed (default): search + rerank's top 7, then the walk's best additions where the walk "
+                        "rates them clearly higher than what they push out, no LLM, ~0.2-2 s: when you do not know "
+                        "which kind the question is (measured all-gold@10: 0.83 on cross-reference questions and "
+                        "0.93 on HotpotQA against 0.58 and 0.82 for search + rerank; on ObliQA 0.287 and 0.705 "
+                        "against 0.287 and 0.710). "
                         "walk: hybrid search, then reranker-guided expansion over references, mentions and "
                         "neighbours, no LLM, ~0.1-1 s: for a question that follows a citation ('the rule that "
                         "Rule 3.2 refers to') or a bridge entity (0.91 on cross-reference questions and 0.94 on "
                         "HotpotQA, against 0.59 and 0.84 for search + rerank). "
                         "rerank: hybrid search reordered by the reranker, no expansion: for a question whose "
                         "passages do not cite each other (several separate obligations), where linked passages "
-                        "crowd them out (ObliQA-MP 0.280 against mixed's 0.265 and the walk's 0.251). "
+                        "crowd them out (ObliQA-MP: the walk 0.231 against 0.287). "
                         "planned: a local LLM first writes 1-3 extra search queries (each part of a multi-part "
                         "question, each thing compared), then the walk seeds from all of them: 6-8 s on this CPU "
                         "and measured no better than walk (0.32 vs 0.33 ObliQA-MP, 0.93 vs 0.94 HotpotQA). "
