@@ -46,13 +46,16 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
 @click.option("--patience", type=int, default=0, show_default=True, help="Stop after N validations without a gain; the best weights are kept.")
 @click.option("--fusion", is_flag=True, help="Instead: fit a logistic-regression fusion of BM25 and the --base (or zero-shot) embedding cosine.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output root; each run writes a versioned folder inside.")
+@click.option("--fuse/--no-fuse", default=True, show_default=True,
+              help="With --queries/--qrels: after training, fit the fusion of BM25 and the trained model's cosine on "
+                   "them and serve that (measured better than the cosine alone on every labelled set: bench/RERANKER.md).")
 @click.option("--into-index", is_flag=True,
               help="Write into the index's own model folder: serve, deep-search and eval then use it without flags.")
 def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None, use_feedback: bool, feedback_db: Path | None,
                        synthetic: int, generator: str, base: str | None, negatives: str, max_steps: int,
                        time_budget: float | None, batch_size: int, max_seq_length: int, learning_rate: float,
                        holdout: int, seed: int, kind: str | None, negatives_per_kind: int, frozen_layers: int, loss: str | None, epochs: float, val_fraction: float,
-                       eval_every: int, patience: int, fusion: bool, out: Path | None, into_index: bool) -> None:
+                       eval_every: int, patience: int, fusion: bool, fuse: bool, out: Path | None, into_index: bool) -> None:
     """Fine-tune the reranker on labelled pairs, feedback and/or synthetic questions.
 
     Writes OUT/rr-<time>/ with a model card (OUT is the index's model folder with --into-index)."""
@@ -75,14 +78,7 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
         if fusion:
             if not (queries and qrels):
                 raise click.UsageError("--fusion fits on labelled queries: give --queries and --qrels")
-            from server.rerank.fusion import fit_fusion
-
-            from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
-
-            embedder = build_reranker(settings, corpus, base or "zero-shot")
-            mode = check_mode(settings.search_mode or DEFAULT_MODE)  # fit on the candidates serving will score
-            stage = FirstStage(corpus, DenseIndex(corpus, embedder), mode) if mode != "bm25" else None
-            folder = fit_fusion(corpus, load_queries(queries), load_qrels(qrels), embedder, out, first_stage=stage)
+            folder = _fit_fusion(settings, corpus, queries, qrels, build_reranker(settings, corpus, base or "zero-shot"), out)
             click.echo(str(folder))
             return
         name = Path(index_dir).name or "index"
@@ -115,9 +111,26 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
                           kind=kind, negatives_per_kind=negatives_per_kind, frozen_layers=frozen_layers, epochs=epochs, val_fraction=val_fraction, eval_every=eval_every, patience=patience,
                           loss=loss or "", cache_dir=settings.home)
         folder = train_reranker([source], cfg, {name: extra} if extra else None)
+        if fuse and queries and qrels:
+            trained = build_reranker(settings, corpus, str(folder))
+            if hasattr(trained, "query_vector"):  # a bi-encoder (a cross-encoder is served as it is)
+                err(f"fitting the fusion of BM25 and {folder.name} on the labelled queries (what serving will use)")
+                folder = _fit_fusion(settings, corpus, queries, qrels, trained, out)
     click.echo(str(folder))
     if into_index:
         err(f"serve, deep-search and eval on {settings.index} now use {folder} (no --reranker needed)")
+
+
+def _fit_fusion(settings, corpus, queries: Path, qrels: Path, embedder, out: Path) -> Path:
+    """A fusion of BM25 and `embedder`'s cosine, weights fitted on the labelled queries over the candidates
+    serving will score (its first stage); written into `out`, whose LATEST then names it."""
+    from server.eval import load_qrels, load_queries
+    from server.rerank.fusion import fit_fusion
+    from server.retrieval import DEFAULT_MODE, DenseIndex, FirstStage, check_mode
+
+    mode = check_mode(settings.search_mode or DEFAULT_MODE)
+    stage = FirstStage(corpus, DenseIndex(corpus, embedder), mode) if mode != "bm25" else None
+    return fit_fusion(corpus, load_queries(queries), load_qrels(qrels), embedder, out, first_stage=stage)
 
 
 @click.command("warm-reranker")

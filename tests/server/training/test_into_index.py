@@ -32,4 +32,20 @@ def test_trained_into_the_index_then_used_without_flags(tiny_index: Path, tmp_pa
                                    "suspicious activity report"])
     assert ds.exit_code == 0, ds.output
     result = json.loads(ds.stdout)
-    assert result["reranker"] == f"embed:{folder.name}"  # the trained model, named in the result
+    # what serves is the fusion of BM25 and the trained model, fitted on the same labels, named in the result
+    assert folder.name.startswith("fusion-") and result["reranker"].startswith("fusion:") and folder.name in result["reranker"]
+    trained = Path(json.loads((folder / "readtrail-reranker.json").read_text(encoding="utf-8"))["embedding"])
+    assert trained.parent == tiny_index / "models" and trained.name.startswith("rr-")
+
+
+def test_no_fuse_serves_the_trained_model_alone(tiny_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READTRAIL_HOME", str(tmp_path / "home"))
+    queries, qrels = tmp_path / "q.jsonl", tmp_path / "qrels.tsv"
+    queries.write_text(json.dumps({"_id": "q0", "text": "who files suspicious activity reports"}) + "\n", encoding="utf-8")
+    qrels.write_text("query-id\tcorpus-id\tscore\nq0\taml:2.1\t1\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--queries", str(queries), "--qrels",
+                                  str(qrels), "--out", str(tmp_path / "m"), "--no-fuse", "--negatives", "random",
+                                  "--max-steps", "1", "--batch-size", "2", "--max-seq-length", "32", "--holdout", "0"])
+    assert r.exit_code == 0, r.output
+    folder = Path(r.stdout.strip().splitlines()[-1])
+    assert folder.name.startswith("rr-") and (tmp_path / "m" / "LATEST").read_text().strip() == folder.name
