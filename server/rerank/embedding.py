@@ -21,7 +21,8 @@ from server.rerank.model_lock import ModelLock
 __all__ = ["EmbeddingReranker", "minilm_path", "passage_text"]
 
 FIRST_CHUNK = 64  # passages encoded before precompute first reports its pace
-BULK_BATCH = 8  # the warm-up's batch: a question waits for at most one (32 long passages took 3.5 s at load 5)
+BULK_BATCH = 32  # the warm-up's batch. 8 gave a question shorter waits, but a stdio server under load then printed a
+# ggml backtrace (gdb) into its stdout in 3 of 4 agent runs (0 of 4 with 32; cause not found): kept at 32
 PACE_MARGIN = 1.5  # a deadline plans with the last batch's pace times this (texts and load vary batch to batch)
 PACE_PROBE = 4  # with no pace measured yet, a deadline encodes this many first (32 took 4.3 s at load 5)
 QUERY_CACHE = 256  # recent query vectors kept: a deep_search scores its question at every step

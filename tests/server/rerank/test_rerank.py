@@ -217,18 +217,3 @@ def test_a_deep_search_encodes_its_question_once(tiny_corpus: Corpus, tmp_path: 
     assert len(result.trace) >= 2  # the reranked list, the seeds and the steps each score the question
     assert asked == [["quarterly reports"]]  # while warming up, every encode waits for a batch of the warm-up
 
-
-def test_the_warm_up_gives_way_in_small_batches(tiny_corpus: Corpus) -> None:
-    from server.rerank import embedding
-    from server.rerank.embedding import EmbeddingReranker, minilm_path
-
-    rr = EmbeddingReranker(minilm_path())
-    sizes: list[int] = []
-    batch = rr._encode_batch
-    rr._encode_batch = lambda texts, passages=False: sizes.append(len(texts)) or batch(texts, passages)  # type: ignore[method-assign]
-    texts = [f"passage number {i} about reports" for i in range(20)]
-    rr.encode(texts, bulk=True)
-    assert max(sizes) == embedding.BULK_BATCH < rr.batch_size and sum(sizes) == 20
-    sizes.clear()
-    rr.encode(texts)  # a question's own encodes keep the full batch
-    assert sizes == [20]
