@@ -319,7 +319,7 @@ class Services:
                              on_step=on_step, walk_options=walk_options, agent_options=self.agent_options(),
                              first_stage=stage, plan_options=self.plan_options())
         if note:
-            result = result.model_copy(update={"note": f"{result.note}; {note}" if result.note else note})
+            result = result.with_note(note)
         return result
 
 

@@ -21,8 +21,6 @@ from server.rerank.model_lock import ModelLock
 __all__ = ["EmbeddingReranker", "minilm_path", "passage_text"]
 
 FIRST_CHUNK = 64  # passages encoded before precompute first reports its pace
-BULK_BATCH = 32  # the warm-up's batch. 8 gave a question shorter waits, but a stdio server under load then printed a
-# ggml backtrace (gdb) into its stdout in 3 of 4 agent runs (0 of 4 with 32; cause not found): kept at 32
 PACE_MARGIN = 1.5  # a deadline plans with the last batch's pace times this (texts and load vary batch to batch)
 PACE_PROBE = 4  # with no pace measured yet, a deadline encodes this many first (32 took 4.3 s at load 5)
 QUERY_CACHE = 256  # recent query vectors kept: a deep_search scores its question at every step
@@ -78,19 +76,21 @@ class EmbeddingReranker:
         encoding running beside them (the server's warm-up of a large corpus), not for all of it; `bulk`
         (the warm-up) takes each batch only while no question waits for the model (`ModelLock`). `passages`:
         the texts are passages, whose pace (seconds each) scoring deadlines plan with."""
-        size = BULK_BATCH if bulk else self.batch_size
-        if len(texts) <= size:
+        # The warm-up's batches are the question's size too: batches of 8 gave a question shorter waits, but a
+        # stdio server under load then printed a ggml backtrace (gdb) into its stdout in 3 of 4 agent runs (0 of 4
+        # with 32; cause not found; BENCHMARKS.md, "The first deep_search on a folder being warmed").
+        if len(texts) <= self.batch_size:
             with self._model_lock.hold(bulk):
                 return self._encode_batch(texts, passages)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self._dimension()), dtype=np.float32)
-        starts = range(0, len(order), size)
+        starts = range(0, len(order), self.batch_size)
         if show_progress:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="Batches", unit="batch")
         for start in starts:
-            rows = order[start:start + size]
+            rows = order[start:start + self.batch_size]
             with self._model_lock.hold(bulk):
                 out[rows] = self._encode_batch([texts[i] for i in rows], passages)
         return out

@@ -68,9 +68,9 @@ def deep_search(corpus: Corpus, reranker: Reranker, question: str, strategy: str
         result = _run(corpus, reranker, question, strategy, budget, k, model, on_step, walk_options, agent_options,
                       first_stage, plan_options)
     if deadline.unscored:
-        said = (f"{deadline.unscored} candidate passages were ranked without the reranker's model (their vectors "
-                "were not computed yet and the time budget came first: the server may still be warming up)")
-        result.note = f"{result.note}; {said}" if result.note else said
+        result = result.with_note(f"{deadline.unscored} candidate passages were ranked without the reranker's model "
+                                  "(their vectors were not computed yet and the time budget came first: the server "
+                                  "may still be warming up)")
     return result
 
 

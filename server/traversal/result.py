@@ -49,5 +49,9 @@ class DeepSearchResult(BaseModel):
     note: str | None = Field(default=None, description="Set when the time budget cut the search short, or "
                              "when the seeds came from BM25 because the passage vectors were not ready yet.")
 
+    def with_note(self, said: str) -> DeepSearchResult:
+        """A copy whose note adds `said` to what it already says."""
+        return self.model_copy(update={"note": f"{self.note}; {said}" if self.note else said})
+
     def ranked_ids(self) -> list[str]:
         return [e.id for e in self.evidence]

@@ -90,7 +90,7 @@ def mix(reranked: list[Evidence], walked: list[Evidence], head: int, walk_scores
     chosen = {e.id for e in keep} | taken
     ranked = top + [a for a in adds if a.id in chosen] + [e for e in tail if e.id in chosen and e.id not in add_ids]
     seen = {e.id for e in ranked}
-    return ranked + [e for e in reranked + walked if not (e.id in seen or seen.add(e.id))]
+    return ranked + [e for e in _once(reranked + walked) if e.id not in seen]
 
 
 def _once(evidence: list[Evidence]) -> list[Evidence]:
