@@ -40,7 +40,7 @@ from server.eval.strategies import StrategyParts, make_strategy  # noqa: E402
 from server.retrieval import FirstStage, FusionOptions  # noqa: E402
 from server.traversal import Budget, DeepSearchResult  # noqa: E402
 from server.traversal.walk import rerank_only  # noqa: E402
-from server.training.bootstrap import paired_bootstrap  # noqa: E402
+from server.eval.bootstrap import paired_bootstrap  # noqa: E402
 
 OUT = REPO / "bench" / "results"
 DEV = {"obliqa_mp_val": None, "obliqa_dev": 200, "hotpotqa100": None, "xref_dpel_dev": None, "xref_schema_dev": None}

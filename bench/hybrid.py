@@ -31,7 +31,7 @@ from server.eval.strategies import StrategyParts, make_strategy  # noqa: E402
 from server.retrieval import DenseIndex, FirstStage, FusionOptions  # noqa: E402
 from server.services import build_reranker  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from server.training.bootstrap import paired_bootstrap  # noqa: E402
+from server.eval.bootstrap import paired_bootstrap  # noqa: E402
 
 KEYS = ("all_gold@10", "ndcg@10", "recall@10", "recall@100", "latency_p50_ms", "latency_p95_ms", "queries")
 DATA = REPO.parent / "shared" / "data"

@@ -35,7 +35,7 @@ from server.llm.chat import Completion, LlamaChat  # noqa: E402
 from server.llm.registry import resolve_model_path  # noqa: E402
 from server.retrieval import FirstStage, FusionOptions  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from server.training.bootstrap import paired_bootstrap  # noqa: E402
+from server.eval.bootstrap import paired_bootstrap  # noqa: E402
 from server.traversal import DeepSearchResult, PlanOptions  # noqa: E402
 from server.traversal.plan import plan_queries  # noqa: E402
 

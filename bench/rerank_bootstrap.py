@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from server.training.bootstrap import paired_bootstrap
+from server.eval.bootstrap import paired_bootstrap
 
 
 def per_query(spec: str) -> tuple[str, dict]:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rerank_full as rf  # noqa: E402
 
 from server.eval.metrics import ndcg_at  # noqa: E402
-from server.training.bootstrap import paired_bootstrap  # noqa: E402
+from server.eval.bootstrap import paired_bootstrap  # noqa: E402
 
 NAMES = ["bm25_norm", "cosine", "bm25_rrf", "cos_rrf", "doc_max_bm25", "doc_max_cos", "doc_share", "ctx_cos",
          "ctx_bm25", "head_overlap", "log_len", "short", "label_in_q", "doc_in_q"]

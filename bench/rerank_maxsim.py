@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rerank_full as rf  # noqa: E402
 import rerank_ltr as ltr  # noqa: E402
 
-from server.training.bootstrap import paired_bootstrap  # noqa: E402
+from server.eval.bootstrap import paired_bootstrap  # noqa: E402
 
 
 def token_vectors(model, texts: list[str], batch: int = 32) -> list[np.ndarray]:

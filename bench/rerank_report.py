@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from server.training.bootstrap import paired_bootstrap
+from server.eval.bootstrap import paired_bootstrap
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

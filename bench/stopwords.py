@@ -29,7 +29,7 @@ from graph.index import LUCENE_STOP_WORDS, STOP_WORDS, BM25Index, query_words  #
 from server.corpus import Corpus  # noqa: E402
 from server.eval import evaluate, load_qrels, load_queries  # noqa: E402
 from server.eval.metrics import percentile  # noqa: E402
-from server.training.bootstrap import paired_bootstrap  # noqa: E402
+from server.eval.bootstrap import paired_bootstrap  # noqa: E402
 
 # Each variant as BM25Index settings (stop words, possessive, dotted): `query_words`' arguments for the BM25
 # table, the index's own settings for strategies that search through it (rerank's fusion reads BM25 scores,

@@ -8,7 +8,7 @@ from pathlib import Path
 from server.corpus import Corpus
 from server.eval import EvalReport, evaluate
 from server.eval.strategies import Strategy
-from server.training.bootstrap import paired_bootstrap
+from server.eval.bootstrap import paired_bootstrap
 
 __all__ = ["compare", "format_table", "plot_quality_latency", "easy_queries", "paired_differences", "format_differences"]
 

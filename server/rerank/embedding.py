@@ -108,17 +108,24 @@ class EmbeddingReranker:
         return out
 
     def vectors(self, passages: Sequence[Passage], show_progress: bool = False, bulk: bool = False) -> np.ndarray:
-        keys = [text_key(p.id, p.text) for p in passages]
-        found = self.cache.get_many(keys)
-        missing = {k: p for k, p, v in zip(keys, passages, found) if v is None}
+        keys, found = self._cached(passages)
+        missing = [i for i, v in enumerate(found) if v is None]
         if missing:
-            todo = list(missing)
-            vecs = self.encode([passage_text(missing[k]) for k in todo], show_progress=show_progress, bulk=bulk,
-                               passages=True)
-            self.cache.put_many(todo, vecs)
-            fresh = dict(zip(todo, vecs))
-            found = [v if v is not None else fresh[k] for k, v in zip(keys, found)]
+            self._encode_into(found, keys, passages, missing, show_progress=show_progress, bulk=bulk)
         return np.stack(found) if found else np.zeros((0, self._dimension()), np.float32)
+
+    def _cached(self, passages: Sequence[Passage]) -> tuple[list[str], list[np.ndarray | None]]:
+        keys = [text_key(p.id, p.text) for p in passages]
+        return keys, self.cache.get_many(keys)
+
+    def _encode_into(self, found: list, keys: list[str], passages: Sequence[Passage], rows: list[int],
+                     show_progress: bool = False, bulk: bool = False) -> None:
+        """Encode passages[rows], cache them and fill their slots of `found`."""
+        vecs = self.encode([passage_text(passages[i]) for i in rows], show_progress=show_progress, bulk=bulk,
+                           passages=True)
+        self.cache.put_many([keys[i] for i in rows], vecs)
+        for i, v in zip(rows, vecs):
+            found[i] = v
 
     def passage_matrix(self, passages: Sequence[Passage]) -> np.ndarray:
         """The passages' unit vectors as one contiguous float32 matrix, row i for passages[i] (cached
@@ -180,8 +187,7 @@ class EmbeddingReranker:
     def _vectors_until(self, passages: Sequence[Passage], deadline: Deadline) -> list[np.ndarray | None]:
         """Cached vectors, and the uncached ones in the given order (first-stage rank: best first) as many
         at a time as the last measured pace says end before the deadline; None for those that would not."""
-        keys = [text_key(p.id, p.text) for p in passages]
-        found = self.cache.get_many(keys)
+        keys, found = self._cached(passages)
         todo = [i for i, v in enumerate(found) if v is None]
         while todo:
             left = deadline.at - time.perf_counter()
@@ -189,8 +195,5 @@ class EmbeddingReranker:
             if n < 1 or left <= 0:
                 break
             rows, todo = todo[:n], todo[n:]
-            vecs = self.encode([passage_text(passages[i]) for i in rows], passages=True)
-            self.cache.put_many([keys[i] for i in rows], vecs)
-            for i, v in zip(rows, vecs):
-                found[i] = v
+            self._encode_into(found, keys, passages, rows)
         return found

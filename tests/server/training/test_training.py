@@ -175,7 +175,7 @@ def test_early_stopper_counts_validations_without_gain() -> None:
 
 
 def test_paired_bootstrap_interval() -> None:
-    from server.training.bootstrap import paired_bootstrap
+    from server.eval.bootstrap import paired_bootstrap
 
     a = [0.5] * 100
     r = paired_bootstrap(a, [0.6] * 100)
