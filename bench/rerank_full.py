@@ -375,7 +375,7 @@ def main() -> None:
     ap.add_argument("--frozen-layers", type=int, default=2)
     ap.add_argument("--query-max-seq-length", type=int, default=64)
     ap.add_argument("--negatives", default="hard")
-    ap.add_argument("--loss", default="", help="default: mnrl (embedding), bce (cross-encoder)")
+    ap.add_argument("--loss", default="", help="default: mnrl (both kinds); bce for a cross-encoder")
     ap.add_argument("--per-query", type=int, default=4)
     ap.add_argument("--epochs", type=float, default=3.0)
     ap.add_argument("--max-steps", type=int, default=0)

@@ -38,7 +38,7 @@ __all__ = ["train_reranker_cmd", "warm_reranker_cmd"]
               help="Negatives of each --negatives kind per pair (query-side kinds: extra ones cost nothing).")
 @click.option("--frozen-layers", type=int, default=2, show_default=True,
               help="query-encoder, top-layers: the lowest transformer layers left frozen.")
-@click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: bce, mnrl (default: mnrl / bce).")
+@click.option("--loss", default=None, help="embedding: mnrl, cached-mnrl; cross-encoder: mnrl, bce (default: mnrl for both).")
 @click.option("--epochs", type=float, default=0.0, show_default=True, help="> 0: every pair this many passes (--max-steps caps; 0 = no cap).")
 @click.option("--val-fraction", type=float, default=0.0, show_default=True,
               help="Hold back this fraction of the queries (by a hash of the id) for validation.")

@@ -30,7 +30,7 @@ class TrainConfig:
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
     lr_decay: bool = False  # adapter, query encoder, top layers: decay the rate to 0 at the budget's last step (server/training/schedule.py)
-    loss: str = ""  # "": mnrl for an embedding, bce for a cross-encoder; also "cached-mnrl" (embedding), "mnrl" (cross-encoder: a softmax ranking loss)
+    loss: str = ""  # "" / "mnrl": a softmax ranking loss (both kinds); also "cached-mnrl" (embedding), "bce" (cross-encoder)
     holdout: int = 50  # held-back queries per labelled source for before/after metrics (0: none)
     val_fraction: float = 0.0  # > 0: hold back this fraction of each labelled source, chosen by a hash of the query id
     eval_every: int = 0  # > 0: validation nDCG@10 every this many steps (the curve goes into the card)

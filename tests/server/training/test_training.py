@@ -206,12 +206,16 @@ def test_validation_curve_and_best_weights_in_the_card(tiny_train: Source, tmp_p
     assert hyper["best_per_query"]["tiny-val"].keys() == {"v"}  # per-query scores at the best step, for the bootstrap
 
 
-def test_cross_encoder_from_the_packaged_minilm_trains_and_serves(tiny_train: Source, tmp_path: Path) -> None:
+@pytest.mark.parametrize("loss,expected", [("", "MultipleNegativesRankingLoss"), ("bce", "BinaryCrossEntropyLoss")])
+def test_cross_encoder_from_the_packaged_minilm_trains_and_serves(tiny_train: Source, tmp_path: Path, loss: str,
+                                                                  expected: str) -> None:
+    """The ranking loss is the default (a fresh head learns with it; with BCE it sat at ln 2); BCE on request."""
     cfg = TrainConfig(out=tmp_path / "ce", kind="cross-encoder", negatives=("random",), max_steps=3, batch_size=4,
-                      max_seq_length=32, learning_rate=1e-4, holdout=0, loss="bce", head_lr_scale=10.0, progress=False)
+                      max_seq_length=32, learning_rate=1e-4, holdout=0, loss=loss, head_lr_scale=10.0, progress=False)
     folder = train_reranker([tiny_train], cfg)
     card = json.loads((folder / CARD).read_text(encoding="utf-8"))
     assert card["kind"] == "cross-encoder" and card["steps"] == 3 and card["hyperparameters"]["loss_curve"] is not None
+    assert card["hyperparameters"]["loss"] == expected
     rr = load_reranker(folder)
     assert rr.name.startswith("cross:") and len(rr.score("fee?", tiny_train.corpus.passages[:3])) == 3
 
