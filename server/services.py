@@ -30,7 +30,7 @@ from server.traversal import (
     with_defaults,
 )
 
-__all__ = ["Services", "open_services", "reranker_spec", "build_reranker", "Gate", "Busy"]
+__all__ = ["Services", "open_services", "reranker_spec", "build_reranker", "dense_index", "Gate", "Busy"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -81,6 +81,15 @@ def reranker_spec(settings: Settings) -> str | None:
         return settings.reranker
     latest = latest_model(settings.index_models)
     return str(latest) if latest else None
+
+
+def dense_index(settings: Settings, corpus: Corpus, rr: Reranker) -> DenseIndex:
+    """The dense side of the first stage that serves beside `rr`: its embedding model's vectors, or the
+    packaged MiniLM's when it has none (a cross-encoder, or a fusion over one)."""
+    model = getattr(rr, "embedder", rr)
+    if not (hasattr(model, "query_vector") and hasattr(model, "passage_matrix")):
+        model = build_reranker(settings, corpus, "zero-shot")
+    return DenseIndex(corpus, model)
 
 
 def build_reranker(settings: Settings, corpus: Corpus, spec: str | None) -> Reranker:
@@ -179,11 +188,7 @@ class Services:
         return self._lazy("first_stage", lambda: FirstStage(self.corpus, self._dense_index, self.search_mode))
 
     def _dense_index(self) -> DenseIndex:
-        rr = self.reranker()
-        model = getattr(rr, "embedder", rr)
-        if not (hasattr(model, "query_vector") and hasattr(model, "passage_matrix")):  # a cross-encoder: no vectors
-            model = build_reranker(self.settings, self.corpus, "zero-shot")
-        return DenseIndex(self.corpus, model)
+        return dense_index(self.settings, self.corpus, self.reranker())
 
     def feedback(self) -> FeedbackStore:
         return self._lazy("feedback", lambda: FeedbackStore(self.settings.feedback_db))

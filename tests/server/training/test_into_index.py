@@ -13,8 +13,10 @@ from server.cli import main
 pytestmark = pytest.mark.slow  # trains MiniLM for a few steps
 
 
-def test_trained_into_the_index_then_used_without_flags(tiny_index: Path, tmp_path: Path,
+@pytest.mark.parametrize("kind", [[], ["--kind", "cross-encoder"]], ids=["bi-encoder", "cross-encoder"])
+def test_trained_into_the_index_then_used_without_flags(tiny_index: Path, tmp_path: Path, kind: list[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Either kind alone can be below BM25 on the user's domain; what serves is its fusion with BM25."""
     monkeypatch.setenv("READTRAIL_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("READTRAIL_RERANKER", raising=False)
     queries, qrels = tmp_path / "q.jsonl", tmp_path / "qrels.tsv"
@@ -23,7 +25,7 @@ def test_trained_into_the_index_then_used_without_flags(tiny_index: Path, tmp_pa
         encoding="utf-8")
     qrels.write_text("query-id\tcorpus-id\tscore\nq0\taml:2.1\t1\nq1\tgen:5\t1\nq2\taml:1.1\t1\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["train-reranker", "--index", str(tiny_index), "--queries", str(queries), "--qrels",
-                                  str(qrels), "--into-index", "--negatives", "random", "--max-steps", "2",
+                                  str(qrels), "--into-index", *kind, "--negatives", "random", "--max-steps", "2",
                                   "--batch-size", "2", "--max-seq-length", "32", "--holdout", "0"])
     assert r.exit_code == 0, r.output
     folder = Path(r.stdout.strip().splitlines()[-1])
@@ -36,6 +38,8 @@ def test_trained_into_the_index_then_used_without_flags(tiny_index: Path, tmp_pa
     assert folder.name.startswith("fusion-") and result["reranker"].startswith("fusion:") and folder.name in result["reranker"]
     trained = Path(json.loads((folder / "readtrail-reranker.json").read_text(encoding="utf-8"))["embedding"])
     assert trained.parent == tiny_index / "models" and trained.name.startswith("rr-")
+    card = json.loads((trained / "readtrail-reranker.json").read_text(encoding="utf-8"))
+    assert card["kind"] == ("cross-encoder" if kind else "embedding")
 
 
 def test_no_fuse_serves_the_trained_model_alone(tiny_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
