@@ -123,8 +123,9 @@ def train_reranker_cmd(index_dir: str, queries: Path | None, qrels: Path | None,
 
 
 def _fit_fusion(settings, corpus, queries: Path, qrels: Path, embedder, out: Path) -> Path:
-    """A fusion of BM25 and `embedder`'s score (a cosine, or a cross-encoder's), weights fitted on the labelled queries over the candidates
-    serving will score (its first stage); written into `out`, whose LATEST then names it."""
+    """A fusion of BM25 and `embedder`'s score (a cosine, or a cross-encoder's), weights fitted on the
+    labelled queries over the candidates serving will score (its first stage); written into `out`, whose
+    LATEST then names it."""
     from server.eval import load_qrels, load_queries
     from server.rerank.fusion import fit_fusion
     from server.retrieval import DEFAULT_MODE, FirstStage, check_mode
